@@ -1,0 +1,15 @@
+//! Unit-test access to the reference sample responses in `shared/reference/ibkr-samples/`.
+
+use std::path::PathBuf;
+
+/// Directory of the reference samples, relative to this crate.
+pub(crate) fn samples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/ibkr-samples")
+}
+
+/// The text of one sample file; panics with the path when it is missing (test-only).
+pub(crate) fn sample(name: &str) -> String {
+    let path = samples_dir().join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reference sample {} unreadable: {e}", path.display()))
+}

@@ -1,0 +1,1 @@
+//! Streaming websocket client for the IBKR Web API (`/ws`).

@@ -1,0 +1,296 @@
+//! Order requests, order ids and fills.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{InstrumentId, Ts};
+
+/// Engine-wide order id, assigned by the kernel when a strategy submits (dense, from 1).
+/// It doubles as the client order id (IBKR `cOID`) unless the request carries its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OrderId(pub u64);
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    /// +1 for buys, -1 for sells.
+    #[inline]
+    pub fn sign(self) -> Decimal {
+        match self {
+            Side::Buy => Decimal::ONE,
+            Side::Sell => Decimal::NEGATIVE_ONE,
+        }
+    }
+
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+}
+
+/// Signed quantity: positive for buys, negative for sells.
+#[inline]
+pub fn signed_qty(side: Side, qty: Decimal) -> Decimal {
+    match side {
+        Side::Buy => qty,
+        Side::Sell => -qty,
+    }
+}
+
+/// IBKR order types supported by the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrderType {
+    #[serde(rename = "MKT")]
+    Market,
+    #[serde(rename = "LMT")]
+    Limit,
+    #[serde(rename = "STP")]
+    Stop,
+    #[serde(rename = "STP LMT")]
+    StopLimit,
+}
+
+impl OrderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderType::Market => "MKT",
+            OrderType::Limit => "LMT",
+            OrderType::Stop => "STP",
+            OrderType::StopLimit => "STP LMT",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TimeInForce {
+    /// Expires at the end of the exchange day on which it was submitted.
+    #[default]
+    Day,
+    /// Good till cancelled.
+    Gtc,
+    /// Immediate or cancel: whatever is not filled at the first opportunity is cancelled.
+    Ioc,
+}
+
+impl TimeInForce {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeInForce::Day => "DAY",
+            TimeInForce::Gtc => "GTC",
+            TimeInForce::Ioc => "IOC",
+        }
+    }
+}
+
+/// A client order id chosen by the strategy (IBKR `cOID`): up to 32 ASCII characters, stored
+/// inline so requests stay `Copy` and submitting allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientOrderId {
+    len: u8,
+    bytes: [u8; 32],
+}
+
+impl ClientOrderId {
+    pub const MAX_LEN: usize = 32;
+
+    /// `None` when `s` is empty, longer than 32 bytes or not printable ASCII.
+    pub fn new(s: &str) -> Option<ClientOrderId> {
+        if s.is_empty()
+            || s.len() > Self::MAX_LEN
+            || !s.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(ClientOrderId {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+
+    /// `prefix` followed by the decimal digits of `n`, built without allocating. The prefix
+    /// is truncated so the digits always fit.
+    pub fn with_number(prefix: &str, n: u64) -> ClientOrderId {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut v = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let digits = &digits[i..];
+        let plen = prefix
+            .bytes()
+            .take_while(|b| b.is_ascii_graphic())
+            .count()
+            .min(Self::MAX_LEN - digits.len());
+        let mut bytes = [0u8; 32];
+        bytes[..plen].copy_from_slice(&prefix.as_bytes()[..plen]);
+        bytes[plen..plen + digits.len()].copy_from_slice(digits);
+        ClientOrderId {
+            len: (plen + digits.len()) as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientOrderId({:?})", self.as_str())
+    }
+}
+
+impl fmt::Display for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a strategy asks for. Quantities are positive; `side` gives the direction. Prices are
+/// rounded to the instrument's tick and quantities to its lot by the kernel before risk checks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrderRequest {
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub quantity: Decimal,
+    pub order_type: OrderType,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub tif: TimeInForce,
+    /// Optional strategy-chosen client order id; the engine derives one from the order id
+    /// otherwise.
+    pub client_order_id: Option<ClientOrderId>,
+}
+
+impl OrderRequest {
+    fn new(instrument: InstrumentId, side: Side, quantity: Decimal, order_type: OrderType) -> Self {
+        OrderRequest {
+            instrument,
+            side,
+            quantity,
+            order_type,
+            limit_price: None,
+            stop_price: None,
+            tif: TimeInForce::Day,
+            client_order_id: None,
+        }
+    }
+
+    /// A market order.
+    pub fn market(instrument: InstrumentId, side: Side, quantity: Decimal) -> Self {
+        Self::new(instrument, side, quantity, OrderType::Market)
+    }
+
+    /// A market order for a signed quantity (positive buys, negative sells).
+    pub fn market_signed(instrument: InstrumentId, signed: Decimal) -> Self {
+        let side = if signed.is_sign_negative() { Side::Sell } else { Side::Buy };
+        Self::new(instrument, side, signed.abs(), OrderType::Market)
+    }
+
+    /// A limit order.
+    pub fn limit(instrument: InstrumentId, side: Side, quantity: Decimal, price: Decimal) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::Limit);
+        r.limit_price = Some(price);
+        r
+    }
+
+    /// A stop (market) order.
+    pub fn stop(instrument: InstrumentId, side: Side, quantity: Decimal, stop: Decimal) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::Stop);
+        r.stop_price = Some(stop);
+        r
+    }
+
+    /// A stop-limit order.
+    pub fn stop_limit(
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        stop: Decimal,
+        limit: Decimal,
+    ) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::StopLimit);
+        r.stop_price = Some(stop);
+        r.limit_price = Some(limit);
+        r
+    }
+
+    /// Builder: time in force.
+    pub fn with_tif(mut self, tif: TimeInForce) -> Self {
+        self.tif = tif;
+        self
+    }
+
+    /// Builder: client order id (ignored when invalid; see [`ClientOrderId::new`]).
+    pub fn with_client_id(mut self, id: &str) -> Self {
+        self.client_order_id = ClientOrderId::new(id);
+        self
+    }
+
+    /// Signed quantity: positive for buys, negative for sells.
+    #[inline]
+    pub fn signed_quantity(&self) -> Decimal {
+        signed_qty(self.side, self.quantity)
+    }
+}
+
+/// A change to a working order: fields left `None` keep their value.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct OrderModify {
+    pub quantity: Option<Decimal>,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+}
+
+/// One execution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fill {
+    pub order_id: OrderId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    /// Positive quantity filled by this execution.
+    pub quantity: Decimal,
+    pub price: Decimal,
+    pub commission: Decimal,
+    pub ts: Ts,
+}
+
+impl Fill {
+    #[inline]
+    pub fn signed_quantity(&self) -> Decimal {
+        signed_qty(self.side, self.quantity)
+    }
+}

@@ -1,0 +1,685 @@
+//! The kernel: one event loop for backtest, paper and live.
+//!
+//! The caller feeds market data ([`Kernel::on_bar`], [`Kernel::on_tick`]) and, live, polls
+//! execution events ([`Kernel::poll_execution`]) and timers ([`Kernel::advance_time`]). For
+//! each event the kernel moves the clock, lets the execution client match (simulated venues),
+//! books fills, marks the portfolio, runs the strategy hook, then carries out the strategy's
+//! buffered commands through risk → order manager → execution client, looping until nothing
+//! is left to do. Everything the strategy learns arrives as a hook call, in time order.
+//!
+//! No look-ahead by construction: the strategy only ever receives the bar that just closed;
+//! the kernel has no access to future data (the caller owns the data and feeds it in order).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use rust_decimal::Decimal;
+
+use crate::audit::{AuditKind, AuditLog};
+use crate::clock::Clock;
+use crate::domain::{
+    Bar, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType, Tick, Ts,
+};
+use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
+use crate::order::{OrderManager, OrderState, OrderUpdate, PromptPolicy};
+use crate::portfolio::Portfolio;
+use crate::risk::{
+    KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
+};
+use crate::strategy::{Ctx, LogLevel, Strategy, Timer, TimerId};
+
+/// How many command/event rounds one external event may cause before the kernel stops the
+/// cascade (a strategy that re-submits on every rejection would otherwise loop forever).
+const MAX_ROUNDS: usize = 10_000;
+
+/// Kernel settings.
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    pub initial_cash: Decimal,
+    pub risk: RiskConfig,
+    pub prompts: PromptPolicy,
+    /// Prefix of generated client order ids (`cOID`), e.g. `"TL-"`.
+    pub client_id_prefix: String,
+    /// Exchange time zone that defines the trading day (daily-loss limit).
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig {
+            initial_cash: Decimal::from(100_000),
+            risk: RiskConfig::default(),
+            prompts: PromptPolicy::default(),
+            client_id_prefix: "TL-".into(),
+            timezone: chrono_tz::America::New_York,
+        }
+    }
+}
+
+/// A fill with what it did to the books.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FillRecord {
+    pub fill: Fill,
+    /// Gross PnL realised by the fill.
+    pub realized_pnl: Decimal,
+    /// Position in the instrument after the fill.
+    pub position_after: Decimal,
+}
+
+/// Equity sampled by [`Kernel::record_equity`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EquityCurve {
+    pub ts: Vec<Ts>,
+    pub equity: Vec<Decimal>,
+}
+
+/// Errors building a kernel.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KernelError {
+    #[error(transparent)]
+    Instrument(#[from] crate::domain::InstrumentError),
+    #[error("instrument {0} is defined twice")]
+    DuplicateInstrument(String),
+    #[error("no instruments configured")]
+    NoInstruments,
+}
+
+enum Command {
+    Submit(OrderId, OrderRequest),
+    Modify(OrderId, OrderModify),
+    Cancel(OrderId),
+    CancelAll(Option<InstrumentId>),
+    SetTimer(TimerId, Ts, u64),
+    CancelTimer(TimerId),
+}
+
+/// The event loop's state.
+pub struct Kernel {
+    clock: Box<dyn Clock>,
+    instruments: Vec<Instrument>,
+    symbols: HashMap<String, InstrumentId>,
+    strategy: Box<dyn Strategy>,
+    exec: Box<dyn ExecutionClient>,
+    risk: RiskChain,
+    om: OrderManager,
+    portfolio: Portfolio,
+    audit: AuditLog,
+    commands: Vec<Command>,
+    command_buf: Vec<Command>,
+    events: Vec<ExecEvent>,
+    exec_out: Vec<ExecCommand>,
+    timers: BinaryHeap<Reverse<(Ts, u64, u64)>>,
+    cancelled_timers: HashSet<u64>,
+    next_timer: u64,
+    next_order: u64,
+    fills: Vec<FillRecord>,
+    equity: EquityCurve,
+    bars: u64,
+    bars_in_market: u64,
+    started: bool,
+    stopped: bool,
+}
+
+impl Kernel {
+    /// Build a kernel. Instrument ids are assigned in the given order.
+    pub fn new(
+        config: KernelConfig,
+        mut instruments: Vec<Instrument>,
+        strategy: Box<dyn Strategy>,
+        exec: Box<dyn ExecutionClient>,
+        clock: Box<dyn Clock>,
+    ) -> Result<Kernel, KernelError> {
+        if instruments.is_empty() {
+            return Err(KernelError::NoInstruments);
+        }
+        let mut symbols = HashMap::new();
+        for (i, inst) in instruments.iter_mut().enumerate() {
+            inst.id = InstrumentId(i as u32);
+            inst.prepare()?;
+            if symbols.insert(inst.symbol.clone(), inst.id).is_some() {
+                return Err(KernelError::DuplicateInstrument(inst.symbol.clone()));
+            }
+        }
+        let portfolio = Portfolio::new(config.initial_cash, &instruments);
+        Ok(Kernel {
+            clock,
+            symbols,
+            strategy,
+            exec,
+            risk: RiskChain::from_config(&config.risk, config.timezone),
+            om: OrderManager::new(config.prompts, &config.client_id_prefix),
+            portfolio,
+            audit: AuditLog::default(),
+            commands: Vec::with_capacity(16),
+            command_buf: Vec::with_capacity(16),
+            events: Vec::with_capacity(16),
+            exec_out: Vec::with_capacity(4),
+            timers: BinaryHeap::new(),
+            cancelled_timers: HashSet::new(),
+            next_timer: 1,
+            next_order: 1,
+            fills: Vec::new(),
+            equity: EquityCurve::default(),
+            bars: 0,
+            bars_in_market: 0,
+            started: false,
+            stopped: false,
+            instruments,
+        })
+    }
+
+    /// Reserve room for `n` equity samples (avoids reallocation in long backtests).
+    pub fn reserve_equity(&mut self, n: usize) {
+        self.equity.ts.reserve(n);
+        self.equity.equity.reserve(n);
+    }
+
+    // ----- accessors -------------------------------------------------------------------
+
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+    pub fn instrument_id(&self, symbol: &str) -> Option<InstrumentId> {
+        self.symbols.get(symbol).copied()
+    }
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+    pub fn order_manager(&self) -> &OrderManager {
+        &self.om
+    }
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+    pub fn fills(&self) -> &[FillRecord] {
+        &self.fills
+    }
+    pub fn equity_curve(&self) -> &EquityCurve {
+        &self.equity
+    }
+    pub fn risk(&self) -> &RiskChain {
+        &self.risk
+    }
+    pub fn now(&self) -> Ts {
+        self.clock.now()
+    }
+    /// Bars processed, and bars during which a position was open.
+    pub fn bar_counts(&self) -> (u64, u64) {
+        (self.bars, self.bars_in_market)
+    }
+    /// The execution client (e.g. to read a simulated broker's state).
+    pub fn execution(&self) -> &dyn ExecutionClient {
+        self.exec.as_ref()
+    }
+    /// When the next timer is due, if any (live runtimes sleep until then).
+    pub fn next_timer_due(&self) -> Option<Ts> {
+        self.timers.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    // ----- lifecycle -------------------------------------------------------------------
+
+    /// Call the strategy's `on_start` (once).
+    pub fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        self.with_ctx(|s, c| s.on_start(c));
+        self.process();
+    }
+
+    /// Call the strategy's `on_stop` (once) and carry out what it asks.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.start();
+        self.stopped = true;
+        self.with_ctx(|s, c| s.on_stop(c));
+        self.process();
+    }
+
+    /// Move time to `ts`, firing due timers. Live runtimes call this on a schedule.
+    pub fn advance_time(&mut self, ts: Ts) {
+        self.clock.advance_to(ts);
+        while let Some(&Reverse((at, id, tag))) = self.timers.peek() {
+            if at > ts {
+                break;
+            }
+            self.timers.pop();
+            if self.cancelled_timers.remove(&id) {
+                continue;
+            }
+            self.clock.advance_to(at);
+            let timer = Timer {
+                id: TimerId(id),
+                at,
+                tag,
+            };
+            self.with_ctx(|s, c| s.on_timer(&timer, c));
+            self.process();
+        }
+    }
+
+    /// One bar: the venue matches against it, fills are booked, the portfolio is marked at the
+    /// close, then the strategy sees the bar at its close time.
+    #[inline]
+    pub fn on_bar(&mut self, bar: &Bar) {
+        if !self.started {
+            self.start();
+        }
+        self.advance_time(bar.ts);
+        self.exec.on_bar(bar);
+        self.poll_execution();
+        if let Some(inst) = self.instruments.get(bar.instrument.index())
+            && let Some(px) = inst.price_from_f64(bar.close)
+        {
+            self.portfolio.mark(bar.instrument, px);
+        }
+        self.check_kill_switch(bar.ts_end);
+        self.advance_time(bar.ts_end);
+        self.with_ctx(|s, c| s.on_bar(bar, c));
+        self.process();
+        self.bars += 1;
+        if self.portfolio.in_market() {
+            self.bars_in_market += 1;
+        }
+    }
+
+    /// One tick: the venue sees it, the portfolio is marked, the strategy sees it.
+    pub fn on_tick(&mut self, tick: &Tick) {
+        if !self.started {
+            self.start();
+        }
+        self.advance_time(tick.ts);
+        self.exec.on_tick(tick);
+        self.poll_execution();
+        if let Some(inst) = self.instruments.get(tick.instrument.index())
+            && let Some(px) = tick.price().and_then(|p| inst.price_from_f64(p))
+        {
+            self.portfolio.mark(tick.instrument, px);
+        }
+        self.check_kill_switch(tick.ts);
+        self.with_ctx(|s, c| s.on_tick(tick, c));
+        self.process();
+    }
+
+    /// Sample equity at `ts` (the backtester calls this once per timestamp).
+    #[inline]
+    pub fn record_equity(&mut self, ts: Ts) {
+        self.equity.ts.push(ts);
+        self.equity.equity.push(self.portfolio.equity());
+    }
+
+    /// Collect and apply every execution event that is ready.
+    pub fn poll_execution(&mut self) {
+        self.exec.poll(&mut self.events);
+        if self.events.is_empty() {
+            return;
+        }
+        self.apply_events();
+        self.process();
+    }
+
+    /// Set the kill switch by hand.
+    pub fn set_kill_switch(&mut self, state: KillSwitchState) {
+        let now = self.clock.now();
+        if let Some(change) = self.risk.set_kill_switch(state) {
+            self.on_kill_switch_change(now, change);
+            self.process();
+        }
+    }
+
+    // ----- internals -------------------------------------------------------------------
+
+    fn with_ctx<R>(&mut self, f: impl FnOnce(&mut dyn Strategy, &mut dyn Ctx) -> R) -> R {
+        let mut ctx = KernelCtx {
+            now: self.clock.now(),
+            instruments: &self.instruments,
+            symbols: &self.symbols,
+            portfolio: &self.portfolio,
+            om: &self.om,
+            kill_switch: self.risk.kill_switch(),
+            commands: &mut self.commands,
+            next_order: &mut self.next_order,
+            next_timer: &mut self.next_timer,
+        };
+        f(self.strategy.as_mut(), &mut ctx)
+    }
+
+    #[inline]
+    fn check_kill_switch(&mut self, now: Ts) {
+        if let Some(change) = self.risk.on_equity(now, self.portfolio.equity()) {
+            self.on_kill_switch_change(now, change);
+        }
+    }
+
+    fn on_kill_switch_change(&mut self, now: Ts, change: KillSwitchChange) {
+        self.audit.record(
+            now,
+            AuditKind::KillSwitch,
+            None,
+            format!("kill switch {:?} -> {:?}: {}", change.from, change.to, change.reason),
+        );
+        if change.to == KillSwitchState::Halted {
+            self.commands.push(Command::CancelAll(None));
+        }
+    }
+
+    /// Carry out buffered commands and the events they cause until both queues are empty.
+    fn process(&mut self) {
+        let mut rounds = 0;
+        while !self.commands.is_empty() || !self.events.is_empty() {
+            rounds += 1;
+            if rounds > MAX_ROUNDS {
+                let dropped = self.commands.len();
+                self.commands.clear();
+                self.audit.record(
+                    self.clock.now(),
+                    AuditKind::CommandError,
+                    None,
+                    format!("command cascade exceeded {MAX_ROUNDS} rounds; {dropped} commands dropped"),
+                );
+                break;
+            }
+            std::mem::swap(&mut self.commands, &mut self.command_buf);
+            let mut buf = std::mem::take(&mut self.command_buf);
+            for cmd in buf.drain(..) {
+                self.execute(cmd);
+            }
+            self.command_buf = buf;
+            self.exec.poll(&mut self.events);
+            self.apply_events();
+        }
+    }
+
+    fn apply_events(&mut self) {
+        // Events may cause strategy callbacks that cause commands; those are picked up by
+        // `process`. Take the buffer so callbacks can't observe it half-drained.
+        let mut events = std::mem::take(&mut self.events);
+        for ev in events.drain(..) {
+            self.apply_event(ev);
+        }
+        if self.events.is_empty() {
+            self.events = events;
+        }
+    }
+
+    fn apply_event(&mut self, ev: ExecEvent) {
+        let now = ev.ts();
+        self.clock.advance_to(now);
+        if let ExecEvent::Filled(fill) = &ev {
+            let effect = self.portfolio.apply_fill(fill);
+            self.fills.push(FillRecord {
+                fill: *fill,
+                realized_pnl: effect.realized_pnl,
+                position_after: effect.position_after,
+            });
+        }
+        let result = self.om.apply(&ev, &mut self.exec_out, &mut self.audit);
+        for cmd in self.exec_out.drain(..) {
+            self.exec.send(cmd);
+        }
+        match result {
+            Ok(Some(update)) => self.notify(&update),
+            Ok(None) => {}
+            Err(e) => self.audit.record(
+                now,
+                AuditKind::IllegalTransition,
+                Some(ev.order_id()),
+                format!("execution event not applied: {e}"),
+            ),
+        }
+        if matches!(ev, ExecEvent::Filled(_)) {
+            self.check_kill_switch(now);
+        }
+    }
+
+    fn notify(&mut self, update: &OrderUpdate) {
+        self.with_ctx(|s, c| s.on_order(update, c));
+    }
+
+    fn execute(&mut self, cmd: Command) {
+        let now = self.clock.now();
+        match cmd {
+            Command::Submit(id, req) => self.submit(id, req, now),
+            Command::Modify(id, change) => self.modify(id, change, now),
+            Command::Cancel(id) => match self.om.request_cancel(id, now) {
+                Ok(cmd) => self.exec.send(cmd),
+                Err(e) => self
+                    .audit
+                    .record(now, AuditKind::CommandError, Some(id), format!("cancel: {e}")),
+            },
+            Command::CancelAll(instrument) => {
+                let ids: Vec<OrderId> = self
+                    .om
+                    .open_ids()
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        self.om.get(*id).is_some_and(|o| {
+                            o.state != OrderState::PendingCancel
+                                && o.state != OrderState::AwaitingConfirmation
+                                && instrument.is_none_or(|i| o.request.instrument == i)
+                        })
+                    })
+                    .collect();
+                for id in ids {
+                    match self.om.request_cancel(id, now) {
+                        Ok(cmd) => self.exec.send(cmd),
+                        Err(e) => self.audit.record(
+                            now,
+                            AuditKind::CommandError,
+                            Some(id),
+                            format!("cancel all: {e}"),
+                        ),
+                    }
+                }
+            }
+            Command::SetTimer(id, at, tag) => self.timers.push(Reverse((at, id.0, tag))),
+            Command::CancelTimer(id) => {
+                if self.timers.iter().any(|Reverse((_, t, _))| *t == id.0) {
+                    self.cancelled_timers.insert(id.0);
+                }
+            }
+        }
+    }
+
+    /// Round to tick and lot (the edge where orders are built).
+    fn normalize(inst: &Instrument, mut req: OrderRequest) -> OrderRequest {
+        req.quantity = inst.round_qty(req.quantity);
+        req.limit_price = req.limit_price.map(|p| inst.round_price(p));
+        req.stop_price = req.stop_price.map(|p| inst.round_price(p));
+        if req.order_type == OrderType::Market {
+            req.limit_price = None;
+            req.stop_price = None;
+        }
+        req
+    }
+
+    fn risk_context<'a>(
+        om: &OrderManager,
+        portfolio: &Portfolio,
+        inst: &'a Instrument,
+        now: Ts,
+        exclude: Option<OrderId>,
+    ) -> RiskContext<'a> {
+        let mut open_qty = om.open_qty(inst.id);
+        if let Some(o) = exclude.and_then(|id| om.get(id)) {
+            open_qty -= o.signed_remaining();
+        }
+        RiskContext {
+            now,
+            instrument: inst,
+            last_price: portfolio.last_price(inst.id),
+            position: portfolio.quantity(inst.id),
+            open_order_qty: open_qty,
+            open_orders: om.open_count(),
+            gross_exposure: portfolio.gross_exposure(),
+            equity: portfolio.equity(),
+        }
+    }
+
+    fn submit(&mut self, id: OrderId, req: OrderRequest, now: Ts) {
+        let Some(inst) = self.instruments.get(req.instrument.index()) else {
+            let refusal = Refusal {
+                check: "instrument",
+                reason: RefusalReason::UnknownInstrument {
+                    instrument: req.instrument.0,
+                },
+            };
+            return self.deny(id, req, refusal, now);
+        };
+        let req = Self::normalize(inst, req);
+        let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, None);
+        match self.risk.check(req, &ctx) {
+            Ok(approved) => match self.om.submit(id, approved, now) {
+                Ok(cmd) => self.exec.send(cmd),
+                Err(e) => self
+                    .audit
+                    .record(now, AuditKind::CommandError, Some(id), format!("submit: {e}")),
+            },
+            Err(refusal) => self.deny(id, req, refusal, now),
+        }
+    }
+
+    fn deny(&mut self, id: OrderId, req: OrderRequest, refusal: Refusal, now: Ts) {
+        self.audit
+            .record(now, AuditKind::RiskRefusal, Some(id), refusal.to_string());
+        match self.om.deny(id, req, refusal, now) {
+            Ok(update) => self.notify(&update),
+            Err(e) => self
+                .audit
+                .record(now, AuditKind::CommandError, Some(id), format!("deny: {e}")),
+        }
+    }
+
+    fn modify(&mut self, id: OrderId, change: OrderModify, now: Ts) {
+        let Some(order) = self.om.get(id) else {
+            return self.audit.record(
+                now,
+                AuditKind::CommandError,
+                Some(id),
+                format!("modify: unknown order id {id}"),
+            );
+        };
+        let mut req = order.request;
+        if let Some(q) = change.quantity {
+            req.quantity = q;
+        }
+        if change.limit_price.is_some() {
+            req.limit_price = change.limit_price;
+        }
+        if change.stop_price.is_some() {
+            req.stop_price = change.stop_price;
+        }
+        let Some(inst) = self.instruments.get(req.instrument.index()) else {
+            return;
+        };
+        let req = Self::normalize(inst, req);
+        if req.quantity <= order.filled_qty {
+            return self.audit.record(
+                now,
+                AuditKind::CommandError,
+                Some(id),
+                format!(
+                    "modify: new quantity {} is not above the filled {}",
+                    req.quantity, order.filled_qty
+                ),
+            );
+        }
+        let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, Some(id));
+        match self.risk.check(req, &ctx) {
+            Ok(approved) => match self.om.request_modify(id, approved, now) {
+                Ok(cmd) => self.exec.send(cmd),
+                Err(e) => self
+                    .audit
+                    .record(now, AuditKind::CommandError, Some(id), format!("modify: {e}")),
+            },
+            Err(refusal) => self.audit.record(
+                now,
+                AuditKind::RiskRefusal,
+                Some(id),
+                format!("modify {refusal}"),
+            ),
+        }
+    }
+}
+
+/// The [`Ctx`] handed to strategy hooks: reads borrow the kernel, writes go to its buffer.
+struct KernelCtx<'a> {
+    now: Ts,
+    instruments: &'a [Instrument],
+    symbols: &'a HashMap<String, InstrumentId>,
+    portfolio: &'a Portfolio,
+    om: &'a OrderManager,
+    kill_switch: KillSwitchState,
+    commands: &'a mut Vec<Command>,
+    next_order: &'a mut u64,
+    next_timer: &'a mut u64,
+}
+
+impl Ctx for KernelCtx<'_> {
+    #[inline]
+    fn now(&self) -> Ts {
+        self.now
+    }
+    fn instruments(&self) -> &[Instrument] {
+        self.instruments
+    }
+    fn instrument_id(&self, symbol: &str) -> Option<InstrumentId> {
+        self.symbols.get(symbol).copied()
+    }
+    #[inline]
+    fn position(&self, instrument: InstrumentId) -> Decimal {
+        self.portfolio.quantity(instrument)
+    }
+    fn portfolio(&self) -> &Portfolio {
+        self.portfolio
+    }
+    fn order(&self, id: OrderId) -> Option<&crate::order::Order> {
+        self.om.get(id)
+    }
+    fn open_orders(&self) -> &[OrderId] {
+        self.om.open_ids()
+    }
+    fn kill_switch(&self) -> KillSwitchState {
+        self.kill_switch
+    }
+    #[inline]
+    fn submit(&mut self, request: OrderRequest) -> OrderId {
+        let id = OrderId(*self.next_order);
+        *self.next_order += 1;
+        self.commands.push(Command::Submit(id, request));
+        id
+    }
+    fn modify(&mut self, id: OrderId, change: OrderModify) {
+        self.commands.push(Command::Modify(id, change));
+    }
+    fn cancel(&mut self, id: OrderId) {
+        self.commands.push(Command::Cancel(id));
+    }
+    fn cancel_all(&mut self, instrument: Option<InstrumentId>) {
+        self.commands.push(Command::CancelAll(instrument));
+    }
+    fn set_timer(&mut self, at: Ts, tag: u64) -> TimerId {
+        let id = TimerId(*self.next_timer);
+        *self.next_timer += 1;
+        self.commands.push(Command::SetTimer(id, at, tag));
+        id
+    }
+    fn cancel_timer(&mut self, id: TimerId) {
+        self.commands.push(Command::CancelTimer(id));
+    }
+    fn log(&mut self, level: LogLevel, message: &str) {
+        match level {
+            LogLevel::Debug => tracing::debug!(target: "tickline::strategy", ts = self.now, "{message}"),
+            LogLevel::Info => tracing::info!(target: "tickline::strategy", ts = self.now, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "tickline::strategy", ts = self.now, "{message}"),
+            LogLevel::Error => tracing::error!(target: "tickline::strategy", ts = self.now, "{message}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

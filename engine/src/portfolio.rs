@@ -1,0 +1,283 @@
+//! Cash, positions and profit and loss, all in `Decimal`, updated in O(1) per fill and per
+//! price.
+//!
+//! Accounting: a buy of `q` at `p` with multiplier `m` pays `q·p·m + commission` from cash; a
+//! position's market value is `qty·last·m`; equity = cash + Σ market values. Realised PnL uses
+//! the average-cost method. All instruments are assumed to be in the account's currency.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::domain::{Fill, Instrument, InstrumentId};
+
+/// One instrument's position.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Position {
+    pub instrument: InstrumentId,
+    /// Signed quantity (negative = short).
+    pub quantity: Decimal,
+    /// Average entry price of the open quantity (0 when flat).
+    pub avg_price: Decimal,
+    /// Realised PnL so far, before commissions.
+    pub realized_pnl: Decimal,
+    /// Commissions paid on this instrument.
+    pub commissions: Decimal,
+    /// Last known price (mark), if any.
+    pub last_price: Option<Decimal>,
+    /// `quantity · last · multiplier`.
+    pub market_value: Decimal,
+    multiplier: Decimal,
+    /// `quantity · multiplier`, cached so a mark is one multiplication.
+    qty_mult: Decimal,
+}
+
+impl Position {
+    fn new(instrument: &Instrument) -> Self {
+        Position {
+            instrument: instrument.id,
+            quantity: Decimal::ZERO,
+            avg_price: Decimal::ZERO,
+            realized_pnl: Decimal::ZERO,
+            commissions: Decimal::ZERO,
+            last_price: None,
+            market_value: Decimal::ZERO,
+            multiplier: instrument.multiplier,
+            qty_mult: Decimal::ZERO,
+        }
+    }
+
+    /// Unrealised PnL at the last price.
+    pub fn unrealized_pnl(&self) -> Decimal {
+        match self.last_price {
+            Some(p) if !self.quantity.is_zero() => (p - self.avg_price) * self.qty_mult,
+            _ => Decimal::ZERO,
+        }
+    }
+
+    pub fn is_flat(&self) -> bool {
+        self.quantity.is_zero()
+    }
+}
+
+/// What a fill did to the books.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FillEffect {
+    /// Gross PnL realised by this fill (before commission).
+    pub realized_pnl: Decimal,
+    /// Position after the fill.
+    pub position_after: Decimal,
+}
+
+/// The account: cash, positions and running totals.
+#[derive(Clone, Debug, Serialize)]
+pub struct Portfolio {
+    initial_cash: Decimal,
+    cash: Decimal,
+    positions: Vec<Position>,
+    /// Σ market values.
+    market_value: Decimal,
+    /// Σ |market value|.
+    gross_exposure: Decimal,
+    commissions: Decimal,
+    realized_pnl: Decimal,
+    /// Number of instruments with a non-zero position.
+    open_positions: usize,
+}
+
+impl Portfolio {
+    pub fn new(cash: Decimal, instruments: &[Instrument]) -> Self {
+        Portfolio {
+            initial_cash: cash,
+            cash,
+            positions: instruments.iter().map(Position::new).collect(),
+            market_value: Decimal::ZERO,
+            gross_exposure: Decimal::ZERO,
+            commissions: Decimal::ZERO,
+            realized_pnl: Decimal::ZERO,
+            open_positions: 0,
+        }
+    }
+
+    pub fn initial_cash(&self) -> Decimal {
+        self.initial_cash
+    }
+    pub fn cash(&self) -> Decimal {
+        self.cash
+    }
+    /// Cash plus the market value of every position.
+    #[inline]
+    pub fn equity(&self) -> Decimal {
+        self.cash + self.market_value
+    }
+    /// Σ market values (long minus short).
+    pub fn net_exposure(&self) -> Decimal {
+        self.market_value
+    }
+    /// Σ |market value|.
+    pub fn gross_exposure(&self) -> Decimal {
+        self.gross_exposure
+    }
+    pub fn commissions(&self) -> Decimal {
+        self.commissions
+    }
+    /// Realised PnL over all instruments, before commissions.
+    pub fn realized_pnl(&self) -> Decimal {
+        self.realized_pnl
+    }
+    /// Unrealised PnL over all instruments.
+    pub fn unrealized_pnl(&self) -> Decimal {
+        self.positions.iter().map(Position::unrealized_pnl).sum()
+    }
+    pub fn positions(&self) -> &[Position] {
+        &self.positions
+    }
+    pub fn position(&self, id: InstrumentId) -> Option<&Position> {
+        self.positions.get(id.index())
+    }
+    /// Signed quantity held in `id` (0 for unknown instruments).
+    #[inline]
+    pub fn quantity(&self, id: InstrumentId) -> Decimal {
+        self.positions
+            .get(id.index())
+            .map_or(Decimal::ZERO, |p| p.quantity)
+    }
+    pub fn last_price(&self, id: InstrumentId) -> Option<Decimal> {
+        self.positions.get(id.index()).and_then(|p| p.last_price)
+    }
+    /// True when any position is open.
+    #[inline]
+    pub fn in_market(&self) -> bool {
+        self.open_positions > 0
+    }
+
+    /// Mark `id` at `price`; O(1).
+    #[inline]
+    pub fn mark(&mut self, id: InstrumentId, price: Decimal) {
+        let Some(p) = self.positions.get_mut(id.index()) else {
+            return;
+        };
+        p.last_price = Some(price);
+        if !p.qty_mult.is_zero() {
+            let mv = p.qty_mult * price;
+            self.market_value += mv - p.market_value;
+            self.gross_exposure += mv.abs() - p.market_value.abs();
+            p.market_value = mv;
+        }
+    }
+
+    /// Book a fill: cash, average price, realised PnL, commission; the position is then
+    /// marked at the fill price.
+    pub fn apply_fill(&mut self, fill: &Fill) -> FillEffect {
+        let Some(p) = self.positions.get_mut(fill.instrument.index()) else {
+            return FillEffect {
+                realized_pnl: Decimal::ZERO,
+                position_after: Decimal::ZERO,
+            };
+        };
+        let dq = fill.signed_quantity();
+        let old = p.quantity;
+        let new = old + dq;
+        let mut realized = Decimal::ZERO;
+
+        if old.is_zero() || old.is_sign_positive() == dq.is_sign_positive() {
+            // Opening or adding: new average price.
+            let total = old.abs() + dq.abs();
+            p.avg_price = if total.is_zero() {
+                Decimal::ZERO
+            } else {
+                (p.avg_price * old.abs() + fill.price * dq.abs()) / total
+            };
+        } else {
+            // Reducing, closing or reversing.
+            let closed = dq.abs().min(old.abs());
+            let dir = if old.is_sign_positive() { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+            realized = (fill.price - p.avg_price) * closed * dir * p.multiplier;
+            if new.is_zero() {
+                p.avg_price = Decimal::ZERO;
+            } else if new.is_sign_positive() != old.is_sign_positive() {
+                // Reversed: the remainder opens at the fill price.
+                p.avg_price = fill.price;
+            }
+        }
+
+        let was_open = !old.is_zero();
+        p.quantity = new;
+        p.qty_mult = new * p.multiplier;
+        p.realized_pnl += realized;
+        p.commissions += fill.commission;
+        self.cash -= dq * fill.price * p.multiplier + fill.commission;
+        self.commissions += fill.commission;
+        self.realized_pnl += realized;
+        match (was_open, !new.is_zero()) {
+            (false, true) => self.open_positions += 1,
+            (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
+        // Re-mark at the fill price so equity reflects the trade immediately.
+        let mv = p.qty_mult * fill.price;
+        self.market_value += mv - p.market_value;
+        self.gross_exposure += mv.abs() - p.market_value.abs();
+        p.market_value = mv;
+        p.last_price = Some(fill.price);
+
+        FillEffect {
+            realized_pnl: realized,
+            position_after: new,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{OrderId, Side};
+    use rust_decimal::dec;
+
+    fn fill(side: Side, qty: Decimal, price: Decimal, commission: Decimal) -> Fill {
+        Fill {
+            order_id: OrderId(1),
+            instrument: InstrumentId(0),
+            side,
+            quantity: qty,
+            price,
+            commission,
+            ts: 0,
+        }
+    }
+
+    #[test]
+    fn round_trip_long_and_reversal() {
+        let inst = vec![Instrument::stock("SPY")];
+        let mut pf = Portfolio::new(dec!(10000), &inst);
+        pf.apply_fill(&fill(Side::Buy, dec!(10), dec!(100), dec!(1)));
+        assert_eq!(pf.cash(), dec!(8999));
+        assert_eq!(pf.equity(), dec!(9999));
+        pf.mark(InstrumentId(0), dec!(110));
+        assert_eq!(pf.equity(), dec!(10099));
+        assert_eq!(pf.unrealized_pnl(), dec!(100));
+        // Sell 20: close 10 (+100 realised) and open 10 short at 110.
+        let e = pf.apply_fill(&fill(Side::Sell, dec!(20), dec!(110), dec!(1)));
+        assert_eq!(e.realized_pnl, dec!(100));
+        assert_eq!(e.position_after, dec!(-10));
+        assert_eq!(pf.position(InstrumentId(0)).unwrap().avg_price, dec!(110));
+        assert_eq!(pf.equity(), dec!(10098));
+        pf.mark(InstrumentId(0), dec!(100));
+        assert_eq!(pf.equity(), dec!(10198));
+        assert_eq!(pf.gross_exposure(), dec!(1000));
+        assert_eq!(pf.commissions(), dec!(2));
+        assert!(pf.in_market());
+    }
+
+    #[test]
+    fn futures_multiplier() {
+        let es = Instrument::stock("ES").with_specs(dec!(0.25), dec!(1), dec!(50));
+        let mut pf = Portfolio::new(dec!(100000), &[es]);
+        pf.apply_fill(&fill(Side::Buy, dec!(2), dec!(4000), dec!(0)));
+        pf.mark(InstrumentId(0), dec!(4010.25));
+        assert_eq!(pf.equity(), dec!(101025));
+        let e = pf.apply_fill(&fill(Side::Sell, dec!(2), dec!(4010.25), dec!(0)));
+        assert_eq!(e.realized_pnl, dec!(1025));
+        assert!(!pf.in_market());
+        assert_eq!(pf.equity(), dec!(101025));
+    }
+}

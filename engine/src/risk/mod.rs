@@ -1,0 +1,254 @@
+//! The risk layer: an ordered chain of pure checks between the strategy and the order manager.
+//!
+//! [`RiskChain::check`] returns either an [`Approved`] request or a [`Refusal`] naming the
+//! check and a typed [`RefusalReason`]. `Approved` can only be built here (its field is
+//! private), and the order manager accepts nothing else: an order that skipped the risk layer
+//! does not compile.
+//!
+//! Checks, in order: kill switch (Active / Reducing / Halted), order validity, max order
+//! quantity, max order notional, price band vs last price, max position per instrument, max
+//! gross exposure, max open orders, max orders per second. Each is off unless configured.
+
+mod config;
+mod kill_switch;
+mod max_gross_exposure;
+mod max_open_orders;
+mod max_order_notional;
+mod max_order_quantity;
+mod max_position;
+mod order_rate;
+mod price_band;
+mod validity;
+
+use rust_decimal::Decimal;
+
+pub use config::{KillSwitchAction, RiskConfig};
+pub use kill_switch::{KillSwitch, KillSwitchChange, KillSwitchState};
+pub use max_gross_exposure::MaxGrossExposure;
+pub use max_open_orders::MaxOpenOrders;
+pub use max_order_notional::MaxOrderNotional;
+pub use max_order_quantity::MaxOrderQuantity;
+pub use max_position::MaxPosition;
+pub use order_rate::OrderRateLimiter;
+pub use price_band::PriceBand;
+pub use validity::Validity;
+
+use crate::domain::{Instrument, OrderRequest, OrderType, Ts};
+
+/// An order request that passed every risk check. Only this module can create one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Approved<T>(T);
+
+impl<T> Approved<T> {
+    pub fn get(&self) -> &T {
+        &self.0
+    }
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Everything a check may look at. Built by the kernel for each request.
+#[derive(Clone, Copy, Debug)]
+pub struct RiskContext<'a> {
+    pub now: Ts,
+    pub instrument: &'a Instrument,
+    /// Last known price of the instrument.
+    pub last_price: Option<Decimal>,
+    /// Current signed position in the instrument.
+    pub position: Decimal,
+    /// Signed remaining quantity of the instrument's open orders.
+    pub open_order_qty: Decimal,
+    /// Open orders over all instruments.
+    pub open_orders: usize,
+    /// Σ |market value| of all positions.
+    pub gross_exposure: Decimal,
+    pub equity: Decimal,
+}
+
+impl RiskContext<'_> {
+    /// The price an order is valued at: its limit (or stop) price, else the last price.
+    pub fn reference_price(&self, req: &OrderRequest) -> Option<Decimal> {
+        match req.order_type {
+            OrderType::Limit | OrderType::StopLimit => req.limit_price.or(self.last_price),
+            OrderType::Stop => req.stop_price.or(self.last_price),
+            OrderType::Market => self.last_price,
+        }
+    }
+
+    /// True when the order can only shrink the absolute position (counting working orders).
+    pub fn reduces_exposure(&self, req: &OrderRequest) -> bool {
+        let pos = self.position + self.open_order_qty;
+        let after = pos + req.signed_quantity();
+        !pos.is_zero() && after.abs() < pos.abs() && (after.is_zero() || after.is_sign_positive() == pos.is_sign_positive())
+    }
+}
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+pub enum RefusalReason {
+    #[error("unknown instrument id {instrument}")]
+    UnknownInstrument { instrument: u32 },
+    #[error("kill switch is Halted: no orders are accepted")]
+    Halted,
+    #[error("kill switch is Reducing: only orders that reduce the position pass (position {position}, order {order})")]
+    ReducingOnly { position: Decimal, order: Decimal },
+    #[error("quantity {quantity} is not a positive whole number of lots ({lot})")]
+    InvalidQuantity { quantity: Decimal, lot: Decimal },
+    #[error("{order_type:?} order needs a {field} price")]
+    MissingPrice {
+        order_type: OrderType,
+        field: &'static str,
+    },
+    #[error("{field} price {price} must be positive")]
+    InvalidPrice { field: &'static str, price: Decimal },
+    #[error("order quantity {quantity} exceeds the limit {limit}")]
+    MaxOrderQuantity { quantity: Decimal, limit: Decimal },
+    #[error("order notional {notional} exceeds the limit {limit}")]
+    MaxOrderNotional { notional: Decimal, limit: Decimal },
+    #[error("no reference price to value the order (no market data yet)")]
+    NoReferencePrice,
+    #[error("price {price} is {distance_bps} bps from the last price {last}, beyond the band of {band_bps} bps")]
+    PriceBand {
+        price: Decimal,
+        last: Decimal,
+        distance_bps: Decimal,
+        band_bps: Decimal,
+    },
+    #[error("resulting position {resulting} would exceed the limit {limit}")]
+    MaxPosition { resulting: Decimal, limit: Decimal },
+    #[error("resulting gross exposure {resulting} would exceed the limit {limit}")]
+    MaxGrossExposure { resulting: Decimal, limit: Decimal },
+    #[error("{open} orders are open, the limit is {limit}")]
+    MaxOpenOrders { open: usize, limit: usize },
+    #[error("{count} orders in the last second, the limit is {limit} per second")]
+    OrderRate { count: usize, limit: usize },
+}
+
+/// A refused request: which check said no, and why.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error("refused by {check}: {reason}")]
+pub struct Refusal {
+    pub check: &'static str,
+    pub reason: RefusalReason,
+}
+
+/// One pure risk check.
+pub trait RiskCheck: Send {
+    /// Stable name used in refusals, audit records and configuration.
+    fn name(&self) -> &'static str;
+    fn check(&self, req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason>;
+}
+
+/// The ordered chain of checks plus the two stateful guards: the kill switch and the order
+/// rate window.
+pub struct RiskChain {
+    kill_switch: KillSwitch,
+    checks: Vec<Box<dyn RiskCheck>>,
+    rate: Option<OrderRateLimiter>,
+}
+
+impl RiskChain {
+    /// Build the chain from configuration (`tz` is the exchange time zone that defines the
+    /// trading day for the daily-loss limit).
+    pub fn from_config(cfg: &RiskConfig, tz: chrono_tz::Tz) -> RiskChain {
+        let mut checks: Vec<Box<dyn RiskCheck>> = vec![Box::new(Validity)];
+        if let Some(limit) = cfg.max_order_quantity {
+            checks.push(Box::new(MaxOrderQuantity { limit }));
+        }
+        if let Some(limit) = cfg.max_order_notional {
+            checks.push(Box::new(MaxOrderNotional { limit }));
+        }
+        if let Some(band_bps) = cfg.price_band_bps {
+            checks.push(Box::new(PriceBand { band_bps }));
+        }
+        if let Some(limit) = cfg.max_position {
+            checks.push(Box::new(MaxPosition { limit }));
+        }
+        if let Some(limit) = cfg.max_gross_exposure {
+            checks.push(Box::new(MaxGrossExposure { limit }));
+        }
+        if let Some(limit) = cfg.max_open_orders {
+            checks.push(Box::new(MaxOpenOrders { limit }));
+        }
+        RiskChain {
+            kill_switch: KillSwitch::new(cfg.max_daily_loss, cfg.max_drawdown, cfg.kill_switch_action, tz),
+            checks,
+            rate: cfg.max_orders_per_second.map(OrderRateLimiter::new),
+        }
+    }
+
+    /// A chain with only the validity check (no limits).
+    pub fn permissive() -> RiskChain {
+        RiskChain::from_config(&RiskConfig::default(), chrono_tz::UTC)
+    }
+
+    /// Run every check in order; the first refusal wins.
+    pub fn check(
+        &mut self,
+        req: OrderRequest,
+        ctx: &RiskContext<'_>,
+    ) -> Result<Approved<OrderRequest>, Refusal> {
+        match self.kill_switch.state() {
+            KillSwitchState::Active => {}
+            KillSwitchState::Halted => {
+                return Err(Refusal {
+                    check: "kill_switch",
+                    reason: RefusalReason::Halted,
+                });
+            }
+            KillSwitchState::Reducing => {
+                if !ctx.reduces_exposure(&req) {
+                    return Err(Refusal {
+                        check: "kill_switch",
+                        reason: RefusalReason::ReducingOnly {
+                            position: ctx.position + ctx.open_order_qty,
+                            order: req.signed_quantity(),
+                        },
+                    });
+                }
+            }
+        }
+        for c in &self.checks {
+            c.check(&req, ctx).map_err(|reason| Refusal {
+                check: c.name(),
+                reason,
+            })?;
+        }
+        if let Some(rate) = &mut self.rate {
+            rate.check_and_record(ctx.now).map_err(|reason| Refusal {
+                check: "max_orders_per_second",
+                reason,
+            })?;
+        }
+        Ok(Approved(req))
+    }
+
+    /// Feed the latest equity to the kill switch; returns a state change, if any.
+    #[inline]
+    pub fn on_equity(&mut self, now: Ts, equity: Decimal) -> Option<KillSwitchChange> {
+        self.kill_switch.on_equity(now, equity)
+    }
+
+    pub fn kill_switch(&self) -> KillSwitchState {
+        self.kill_switch.state()
+    }
+
+    /// Set the kill switch by hand (operator command); returns the change, if any.
+    pub fn set_kill_switch(&mut self, state: KillSwitchState) -> Option<KillSwitchChange> {
+        self.kill_switch.set(state)
+    }
+
+    /// Names of the active checks, in order.
+    pub fn check_names(&self) -> Vec<&'static str> {
+        let mut v = vec!["kill_switch"];
+        v.extend(self.checks.iter().map(|c| c.name()));
+        if self.rate.is_some() {
+            v.push("max_orders_per_second");
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! The [`Strategy`] trait and the [`Ctx`] it works through.
+//!
+//! A strategy implements a handful of hooks. Each hook receives `&mut dyn Ctx`, which reads
+//! state (clock, positions, portfolio, open orders) and *buffers* commands (submit / modify /
+//! cancel / timers). The kernel carries out the buffer after the hook returns, so a strategy
+//! never observes half-applied state, and the same code runs in backtest, paper and live.
+
+use rust_decimal::Decimal;
+
+use crate::domain::{Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts};
+use crate::order::{Order, OrderUpdate};
+use crate::portfolio::Portfolio;
+use crate::risk::KillSwitchState;
+
+/// Identifies a timer set with [`Ctx::set_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId(pub u64);
+
+/// A timer firing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub id: TimerId,
+    /// When it was due.
+    pub at: Ts,
+    /// The strategy's own tag, given when the timer was set.
+    pub tag: u64,
+}
+
+/// Severity of a strategy log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// What a strategy can see and do. Reads are immediate; writes are buffered until the hook
+/// returns.
+pub trait Ctx {
+    /// Current time (UTC ns): the close time of the bar being shown, the tick time, or the
+    /// wall clock live.
+    fn now(&self) -> Ts;
+    /// Every instrument of the run (index = `InstrumentId`).
+    fn instruments(&self) -> &[Instrument];
+    /// Look an instrument up by symbol.
+    fn instrument_id(&self, symbol: &str) -> Option<InstrumentId>;
+    /// Signed position in `instrument`.
+    fn position(&self, instrument: InstrumentId) -> Decimal;
+    /// The whole account.
+    fn portfolio(&self) -> &Portfolio;
+    /// One order by id (any state).
+    fn order(&self, id: OrderId) -> Option<&Order>;
+    /// Ids of the open orders, oldest first.
+    fn open_orders(&self) -> &[OrderId];
+    /// Kill-switch state of the risk layer.
+    fn kill_switch(&self) -> KillSwitchState;
+
+    /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,
+    /// rejection) arrives later through [`Strategy::on_order`].
+    fn submit(&mut self, request: OrderRequest) -> OrderId;
+    /// Change quantity / prices of a working order.
+    fn modify(&mut self, id: OrderId, change: OrderModify);
+    /// Cancel an order.
+    fn cancel(&mut self, id: OrderId);
+    /// Cancel every open order (of one instrument, or all).
+    fn cancel_all(&mut self, instrument: Option<InstrumentId>);
+    /// Call [`Strategy::on_timer`] at `at` (UTC ns) with `tag`.
+    fn set_timer(&mut self, at: Ts, tag: u64) -> TimerId;
+    fn cancel_timer(&mut self, id: TimerId);
+    /// Log a line under the strategy's name.
+    fn log(&mut self, level: LogLevel, message: &str);
+}
+
+/// A trading strategy. Only `on_bar` is required. Hooks run on the kernel's thread, one at a
+/// time, in event-time order.
+pub trait Strategy: Send {
+    /// Called once before the first event.
+    fn on_start(&mut self, _ctx: &mut dyn Ctx) {}
+    /// A bar has closed (`ctx.now() == bar.ts_end`).
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut dyn Ctx);
+    /// A quote / trade tick.
+    fn on_tick(&mut self, _tick: &Tick, _ctx: &mut dyn Ctx) {}
+    /// An order changed state or was filled.
+    fn on_order(&mut self, _update: &OrderUpdate, _ctx: &mut dyn Ctx) {}
+    /// A timer is due.
+    fn on_timer(&mut self, _timer: &Timer, _ctx: &mut dyn Ctx) {}
+    /// Called once after the last event.
+    fn on_stop(&mut self, _ctx: &mut dyn Ctx) {}
+}
