@@ -1,0 +1,94 @@
+//! Commission models.
+//!
+//! `ibkr-fixed` follows IBKR's fixed pricing: US stocks USD 0.005 per share, minimum USD 1.00
+//! and maximum 1 % of trade value per order; futures USD 0.85 per contract; FX 0.2 bps of value
+//! with a USD 2.00 minimum. Minimum and maximum apply per order: a partial fill is charged the
+//! order's cumulative commission so far minus what earlier fills of the order already paid.
+
+use rust_decimal::Decimal;
+use rust_decimal::dec;
+use serde::{Deserialize, Serialize};
+
+use tickline_engine::domain::{Instrument, SecType};
+
+/// Which commission schedule the simulated broker charges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommissionModel {
+    /// No commissions.
+    None,
+    /// IBKR fixed pricing (see module docs).
+    #[default]
+    IbkrFixed,
+}
+
+impl CommissionModel {
+    /// Commission of an order that has filled `qty` (absolute, cumulative) for `value`
+    /// (absolute notional, cumulative).
+    pub fn order_total(self, inst: &Instrument, qty: Decimal, value: Decimal) -> Decimal {
+        match self {
+            CommissionModel::None => Decimal::ZERO,
+            CommissionModel::IbkrFixed => match inst.sec_type {
+                SecType::Fut | SecType::Opt => dec!(0.85) * qty,
+                SecType::Cash => (value * dec!(0.00002)).max(dec!(2)),
+                _ => {
+                    let per_share = dec!(0.005) * qty;
+                    let max = value * dec!(0.01);
+                    per_share.max(dec!(1)).min(max).round_dp(4)
+                }
+            },
+        }
+    }
+
+    /// Commission for one fill of `fill_qty` at `price`, given what the order had filled
+    /// before (`prev_qty`, `prev_value`).
+    pub fn for_fill(
+        self,
+        inst: &Instrument,
+        prev_qty: Decimal,
+        prev_value: Decimal,
+        fill_qty: Decimal,
+        price: Decimal,
+    ) -> Decimal {
+        if self == CommissionModel::None {
+            return Decimal::ZERO;
+        }
+        let value = (fill_qty * price * inst.multiplier).abs();
+        let before = if prev_qty.is_zero() {
+            Decimal::ZERO
+        } else {
+            self.order_total(inst, prev_qty, prev_value)
+        };
+        let after = self.order_total(inst, prev_qty + fill_qty, prev_value + value);
+        (after - before).max(Decimal::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibkr_fixed_us_stocks() {
+        let s = Instrument::stock("AAPL");
+        let m = CommissionModel::IbkrFixed;
+        // 100 shares × 0.005 = 0.50 → minimum 1.00.
+        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(100), dec!(150)), dec!(1));
+        // 1000 shares × 0.005 = 5.00.
+        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)), dec!(5));
+        // Penny stock: 1000 × 0.05 = 50 value → max 1 % = 0.50 (below the minimum, the cap wins).
+        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(0.05)), dec!(0.5));
+        // Partial fills: 100 then 900 = 5.00 in total.
+        let first = m.for_fill(&s, dec!(0), dec!(0), dec!(100), dec!(150));
+        let second = m.for_fill(&s, dec!(100), dec!(15000), dec!(900), dec!(150));
+        assert_eq!(first + second, dec!(5));
+        assert_eq!(CommissionModel::None.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)), dec!(0));
+    }
+
+    #[test]
+    fn futures_per_contract() {
+        let mut es = Instrument::stock("ES").with_specs(dec!(0.25), dec!(1), dec!(50));
+        es.sec_type = SecType::Fut;
+        assert_eq!(CommissionModel::IbkrFixed.for_fill(&es, dec!(0), dec!(0), dec!(3), dec!(4000)), dec!(2.55));
+    }
+}

@@ -1,0 +1,277 @@
+//! Fill rules of the simulated broker: how an order meets a bar.
+//!
+//! A bar is walked along a fixed intrabar path: **open → nearer extreme → farther extreme →
+//! close** (the extreme closer to the open comes first; on a tie, the high). Prices move
+//! monotonically along each leg, so a level is touched on a leg iff it lies between the leg's
+//! ends.
+//!
+//! * Market: fills at the open (next-open mode) plus slippage.
+//! * Limit buy at L: if the open is at or below L (gap through) it fills at the open, else at L
+//!   when the path first reaches L. Sells mirror it. Limits get no slippage.
+//! * Stop buy at S: if the open is at or above S (gap through) it triggers and fills at the
+//!   open, else at S when first reached; slippage is added and the price is kept inside the
+//!   bar's range. Sells mirror it.
+//! * Stop-limit: triggers like a stop (at the open on a gap, else at S); from the trigger point
+//!   on it is a limit at L along the rest of the path. If the bar ends before it fills it
+//!   stays working as a triggered limit.
+
+use rust_decimal::Decimal;
+
+use tickline_engine::domain::{Instrument, OrderType, Side};
+
+/// The four points of the intrabar path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BarPath {
+    pub points: [Decimal; 4],
+    pub high: Decimal,
+    pub low: Decimal,
+}
+
+impl BarPath {
+    /// Build the path of a bar given as Decimal OHLC.
+    pub fn new(open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> BarPath {
+        let (first, second) = if (high - open) <= (open - low) {
+            (high, low)
+        } else {
+            (low, high)
+        };
+        BarPath {
+            points: [open, first, second, close],
+            high,
+            low,
+        }
+    }
+
+    /// Build from an f64 bar using the instrument's price conversion.
+    pub fn from_f64(inst: &Instrument, open: f64, high: f64, low: f64, close: f64) -> Option<BarPath> {
+        Some(BarPath::new(
+            inst.price_from_f64(open)?,
+            inst.price_from_f64(high)?,
+            inst.price_from_f64(low)?,
+            inst.price_from_f64(close)?,
+        ))
+    }
+
+    pub fn open(&self) -> Decimal {
+        self.points[0]
+    }
+
+    pub fn close(&self) -> Decimal {
+        self.points[3]
+    }
+
+    /// The first point at or after `(leg, from)` where the price touches `level`, as
+    /// `(leg index, price)`. `from` is where the walk starts on leg `leg`.
+    fn touch(&self, leg: usize, from: Decimal, level: Decimal) -> Option<usize> {
+        let mut a = from;
+        for i in leg..3 {
+            let b = self.points[i + 1];
+            if (a <= level && level <= b) || (b <= level && level <= a) {
+                return Some(i);
+            }
+            a = b;
+        }
+        None
+    }
+}
+
+/// What happened to an order on one bar.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BarOutcome {
+    /// Not filled; `triggered` is true when a stop-limit's stop was hit on this bar.
+    NoFill { triggered: bool },
+    /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
+    /// slippage applies (market and stop fills).
+    Fill { price: Decimal, slipped: bool },
+}
+
+/// Where a limit order first fills, walking from `(leg, from)`.
+fn limit_fill(path: &BarPath, side: Side, limit: Decimal, leg: usize, from: Decimal) -> Option<Decimal> {
+    let marketable = match side {
+        Side::Buy => from <= limit,
+        Side::Sell => from >= limit,
+    };
+    if marketable {
+        return Some(from);
+    }
+    path.touch(leg, from, limit).map(|_| limit)
+}
+
+/// Evaluate one order against one bar. `triggered` says whether a stop-limit was triggered on
+/// an earlier bar (it then behaves as a plain limit).
+pub fn match_bar(
+    path: &BarPath,
+    order_type: OrderType,
+    side: Side,
+    limit: Option<Decimal>,
+    stop: Option<Decimal>,
+    triggered: bool,
+) -> BarOutcome {
+    let open = path.open();
+    match (order_type, limit, stop) {
+        (OrderType::Market, _, _) => BarOutcome::Fill {
+            price: open,
+            slipped: true,
+        },
+        (OrderType::Limit, Some(l), _) => match limit_fill(path, side, l, 0, open) {
+            Some(price) => BarOutcome::Fill {
+                price,
+                slipped: false,
+            },
+            None => BarOutcome::NoFill { triggered: false },
+        },
+        (OrderType::StopLimit, Some(l), _) if triggered => match limit_fill(path, side, l, 0, open) {
+            Some(price) => BarOutcome::Fill {
+                price,
+                slipped: false,
+            },
+            None => BarOutcome::NoFill { triggered: true },
+        },
+        (OrderType::Stop | OrderType::StopLimit, _, Some(s)) => {
+            let gapped = match side {
+                Side::Buy => open >= s,
+                Side::Sell => open <= s,
+            };
+            let (leg, trigger_price) = if gapped {
+                (0, open)
+            } else {
+                match path.touch(0, open, s) {
+                    Some(leg) => (leg, s),
+                    None => return BarOutcome::NoFill { triggered: false },
+                }
+            };
+            match (order_type, limit) {
+                (OrderType::StopLimit, Some(l)) => match limit_fill(path, side, l, leg, trigger_price) {
+                    Some(price) => BarOutcome::Fill {
+                        price,
+                        slipped: false,
+                    },
+                    None => BarOutcome::NoFill { triggered: true },
+                },
+                _ => BarOutcome::Fill {
+                    price: trigger_price,
+                    slipped: true,
+                },
+            }
+        }
+        // Missing prices are refused by the risk layer before they get here.
+        _ => BarOutcome::NoFill { triggered: false },
+    }
+}
+
+/// Slippage settings: basis points of price plus whole ticks, always against the trader.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Slippage {
+    pub bps: Decimal,
+    pub ticks: Decimal,
+}
+
+/// Move `price` against the trader by the slippage, round to the tick (adversely) and, when a
+/// bar range is given, keep it inside the range.
+pub fn apply_slippage(
+    inst: &Instrument,
+    side: Side,
+    price: Decimal,
+    slippage: Slippage,
+    range: Option<(Decimal, Decimal)>,
+) -> Decimal {
+    let buy = side == Side::Buy;
+    let mut delta = price * slippage.bps / Decimal::from(10_000) + slippage.ticks * inst.tick_size;
+    if !buy {
+        delta = -delta;
+    }
+    let mut p = inst.round_price_adverse(price + delta, buy);
+    if let Some((low, high)) = range {
+        let (lo, hi) = (inst.round_price_adverse(low, true), inst.round_price_adverse(high, false));
+        if lo <= hi {
+            p = p.clamp(lo, hi);
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    fn path(o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> BarPath {
+        BarPath::new(o, h, l, c)
+    }
+
+    fn fill(price: Decimal, slipped: bool) -> BarOutcome {
+        BarOutcome::Fill { price, slipped }
+    }
+
+    const NO: BarOutcome = BarOutcome::NoFill { triggered: false };
+
+    #[test]
+    fn path_order_nearer_extreme_first() {
+        assert_eq!(path(dec!(100), dec!(101), dec!(95), dec!(99)).points, [dec!(100), dec!(101), dec!(95), dec!(99)]);
+        assert_eq!(path(dec!(100), dec!(105), dec!(99), dec!(101)).points, [dec!(100), dec!(99), dec!(105), dec!(101)]);
+        // Tie: high first.
+        assert_eq!(path(dec!(100), dec!(102), dec!(98), dec!(100)).points[1], dec!(102));
+    }
+
+    /// Every fill rule, table-driven: (bar o/h/l/c, type, side, limit, stop, triggered) → outcome.
+    #[test]
+    fn fill_rule_table() {
+        use OrderType::*;
+        use Side::*;
+        let bar = path(dec!(100), dec!(103), dec!(98), dec!(101)); // path 100 → 98 → 103 → 101
+        let gap_up = path(dec!(106), dec!(107), dec!(105), dec!(106));
+        let gap_down = path(dec!(94), dec!(95), dec!(93), dec!(94));
+        type Row = (BarPath, OrderType, Side, Option<Decimal>, Option<Decimal>, bool, BarOutcome);
+        let rows: Vec<Row> = vec![
+            (bar, Market, Buy, None, None, false, fill(dec!(100), true)),
+            (bar, Market, Sell, None, None, false, fill(dec!(100), true)),
+            // Limits
+            (bar, Limit, Buy, Some(dec!(99)), None, false, fill(dec!(99), false)),
+            (bar, Limit, Buy, Some(dec!(97)), None, false, NO),
+            (bar, Limit, Buy, Some(dec!(100.5)), None, false, fill(dec!(100), false)),
+            (gap_down, Limit, Buy, Some(dec!(99)), None, false, fill(dec!(94), false)),
+            (bar, Limit, Sell, Some(dec!(102)), None, false, fill(dec!(102), false)),
+            (bar, Limit, Sell, Some(dec!(104)), None, false, NO),
+            (gap_up, Limit, Sell, Some(dec!(102)), None, false, fill(dec!(106), false)),
+            // Stops
+            (bar, Stop, Buy, None, Some(dec!(102)), false, fill(dec!(102), true)),
+            (bar, Stop, Buy, None, Some(dec!(104)), false, NO),
+            (gap_up, Stop, Buy, None, Some(dec!(102)), false, fill(dec!(106), true)),
+            (bar, Stop, Sell, None, Some(dec!(99)), false, fill(dec!(99), true)),
+            (gap_down, Stop, Sell, None, Some(dec!(99)), false, fill(dec!(94), true)),
+            (bar, Stop, Sell, None, Some(dec!(97)), false, NO),
+            // Stop-limits: buy stop 102 limit 102.5 triggers on the way up and fills at 102.
+            (bar, StopLimit, Buy, Some(dec!(102.5)), Some(dec!(102)), false, fill(dec!(102), false)),
+            // Stop 102, limit 101: triggers at 102 (leg 98→103), needs ≤ 101 afterwards: 103→101 reaches 101.
+            (bar, StopLimit, Buy, Some(dec!(101)), Some(dec!(102)), false, fill(dec!(101), false)),
+            // Stop 102, limit 100: triggers, never comes back to 100 → triggered, no fill.
+            (bar, StopLimit, Buy, Some(dec!(100)), Some(dec!(102)), false, BarOutcome::NoFill { triggered: true }),
+            // Gap above the limit: triggered at the open, open above limit, path 106→105 doesn't reach 104.
+            (gap_up, StopLimit, Buy, Some(dec!(104)), Some(dec!(102)), false, BarOutcome::NoFill { triggered: true }),
+            // Already triggered: behaves as a limit.
+            (bar, StopLimit, Buy, Some(dec!(99)), Some(dec!(150)), true, fill(dec!(99), false)),
+            // Sell stop-limit: stop 99 limit 98.5 → triggers on the way down to 98, fills at 99 (≥ 98.5).
+            (bar, StopLimit, Sell, Some(dec!(98.5)), Some(dec!(99)), false, fill(dec!(99), false)),
+        ];
+        for (i, (p, t, s, l, st, trig, want)) in rows.into_iter().enumerate() {
+            assert_eq!(match_bar(&p, t, s, l, st, trig), want, "row {i}: {t:?} {s:?} l={l:?} s={st:?}");
+        }
+    }
+
+    #[test]
+    fn slippage_is_adverse_rounded_and_clamped() {
+        let inst = Instrument::stock("SPY");
+        let s = Slippage { bps: dec!(10), ticks: dec!(0) };
+        assert_eq!(apply_slippage(&inst, Side::Buy, dec!(100), s, None), dec!(100.10));
+        assert_eq!(apply_slippage(&inst, Side::Sell, dec!(100), s, None), dec!(99.90));
+        let s = Slippage { bps: dec!(1), ticks: dec!(0) };
+        // 100.003 rounds up for a buy, 99.997 down for a sell.
+        assert_eq!(apply_slippage(&inst, Side::Buy, dec!(30.01), s, None), dec!(30.02));
+        assert_eq!(apply_slippage(&inst, Side::Sell, dec!(30.01), s, None), dec!(30.00));
+        let s = Slippage { bps: dec!(0), ticks: dec!(5) };
+        assert_eq!(
+            apply_slippage(&inst, Side::Buy, dec!(100), s, Some((dec!(99), dec!(100.02)))),
+            dec!(100.02)
+        );
+    }
+}
