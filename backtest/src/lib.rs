@@ -3,7 +3,10 @@
 
 pub mod broker;
 pub mod commission;
+pub mod config;
 pub mod fill;
+pub mod output;
 pub mod prompts;
 pub mod report;
+pub mod runner;
 pub mod stats;

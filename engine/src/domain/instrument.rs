@@ -61,6 +61,7 @@ pub enum InstrumentError {
 
 /// A tradable instrument.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Instrument {
     /// Position in the run's instrument table; assigned by the engine.
     #[serde(skip)]

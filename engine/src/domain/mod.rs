@@ -1,6 +1,7 @@
 //! The domain model: instruments, bars and ticks, orders, fills, positions.
 
 mod bar;
+pub mod catalog;
 mod instrument;
 mod order;
 

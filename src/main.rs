@@ -1,0 +1,111 @@
+//! `tickline`: the command-line front end. A thin layer over the libraries: it parses
+//! arguments, loads configuration and data, runs, and prints.
+
+mod backtest_cmd;
+mod data_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tickline: an algorithmic trading engine for the Interactive Brokers Web API.
+#[derive(Parser)]
+#[command(name = "tickline", version, about, long_about = None)]
+struct Cli {
+    /// Log level filter (error, warn, info, debug, trace) or a tracing directive.
+    #[arg(long, global = true, env = "TICKLINE_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a backtest on historical bars (default: config/default.toml on bundled data).
+    Backtest(backtest_cmd::BacktestArgs),
+    /// Work with bar data.
+    Data {
+        #[command(subcommand)]
+        command: data_cmd::DataCommand,
+    },
+    /// List the registered strategies and their parameters.
+    Strategies,
+}
+
+/// An error the user can fix (bad config, data, arguments): exit code 2.
+#[derive(Debug)]
+pub struct UserError(pub anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for UserError {
+    fn from(e: E) -> Self {
+        UserError(e.into())
+    }
+}
+
+/// A failure of the run itself (I/O while writing results…): exit code 1.
+pub enum Failure {
+    User(anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<UserError> for Failure {
+    fn from(e: UserError) -> Self {
+        Failure::User(e.0)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Backtest(args) => backtest_cmd::run(args),
+        Command::Data { command } => data_cmd::run(command).map_err(Failure::from),
+        Command::Strategies => {
+            print_strategies();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::User(e)) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(e)) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = String::new();
+    for (i, cause) in e.chain().enumerate() {
+        let text = cause.to_string();
+        if i > 0 {
+            if s.contains(&text) {
+                continue;
+            }
+            s.push_str(": ");
+        }
+        s.push_str(&text.replace('\n', " "));
+    }
+    s
+}
+
+fn print_strategies() {
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(vec!["name", "what it does", "parameters (defaults)"]);
+    for s in tickline_strategies::REGISTRY {
+        table.add_row(vec![s.name, s.summary, s.params]);
+    }
+    println!("{table}");
+}
