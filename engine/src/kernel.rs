@@ -241,7 +241,6 @@ impl Kernel {
 
     /// Move time to `ts`, firing due timers. Live runtimes call this on a schedule.
     pub fn advance_time(&mut self, ts: Ts) {
-        self.clock.advance_to(ts);
         while let Some(&Reverse((at, id, tag))) = self.timers.peek() {
             if at > ts {
                 break;
@@ -259,6 +258,7 @@ impl Kernel {
             self.with_ctx(|s, c| s.on_timer(&timer, c));
             self.process();
         }
+        self.clock.advance_to(ts);
     }
 
     /// One bar: the venue matches against it, fills are booked, the portfolio is marked at the
@@ -271,6 +271,11 @@ impl Kernel {
         self.advance_time(bar.ts);
         self.exec.on_bar(bar);
         self.poll_execution();
+        // Exposure: a position held through this bar (after fills at its open).
+        self.bars += 1;
+        if self.portfolio.in_market() {
+            self.bars_in_market += 1;
+        }
         if let Some(inst) = self.instruments.get(bar.instrument.index())
             && let Some(px) = inst.price_from_f64(bar.close)
         {
@@ -280,10 +285,6 @@ impl Kernel {
         self.advance_time(bar.ts_end);
         self.with_ctx(|s, c| s.on_bar(bar, c));
         self.process();
-        self.bars += 1;
-        if self.portfolio.in_market() {
-            self.bars_in_market += 1;
-        }
     }
 
     /// One tick: the venue sees it, the portfolio is marked, the strategy sees it.
@@ -317,8 +318,7 @@ impl Kernel {
         if self.events.is_empty() {
             return;
         }
-        self.apply_events();
-        self.process();
+        self.pump();
     }
 
     /// Set the kill switch by hand.
@@ -328,6 +328,24 @@ impl Kernel {
             self.on_kill_switch_change(now, change);
             self.process();
         }
+    }
+
+    /// Test helper: apply a fill of a resting order as if the venue reported it.
+    #[cfg(test)]
+    fn exec_fill_for_test(&mut self, order_id: OrderId, quantity: Decimal, price: Decimal) {
+        let o = self.om.get(order_id).expect("order exists");
+        let fill = Fill {
+            order_id,
+            instrument: o.request.instrument,
+            side: o.request.side,
+            quantity,
+            price,
+            commission: Decimal::ZERO,
+            ts: self.clock.now(),
+        };
+        self.events.push(ExecEvent::Filled(fill));
+        self.apply_events();
+        self.process();
     }
 
     // ----- internals -------------------------------------------------------------------
@@ -367,13 +385,24 @@ impl Kernel {
     }
 
     /// Carry out buffered commands and the events they cause until both queues are empty.
+    #[inline]
     fn process(&mut self) {
+        if self.commands.is_empty() && self.events.is_empty() {
+            return;
+        }
+        self.pump();
+    }
+
+    /// The command/event loop: run commands, poll the venue, apply its events (which may
+    /// send more commands, e.g. prompt replies, and make the strategy issue more), repeat.
+    fn pump(&mut self) {
         let mut rounds = 0;
-        while !self.commands.is_empty() || !self.events.is_empty() {
+        loop {
             rounds += 1;
             if rounds > MAX_ROUNDS {
                 let dropped = self.commands.len();
                 self.commands.clear();
+                self.events.clear();
                 self.audit.record(
                     self.clock.now(),
                     AuditKind::CommandError,
@@ -382,13 +411,18 @@ impl Kernel {
                 );
                 break;
             }
-            std::mem::swap(&mut self.commands, &mut self.command_buf);
-            let mut buf = std::mem::take(&mut self.command_buf);
-            for cmd in buf.drain(..) {
-                self.execute(cmd);
+            if !self.commands.is_empty() {
+                std::mem::swap(&mut self.commands, &mut self.command_buf);
+                let mut buf = std::mem::take(&mut self.command_buf);
+                for cmd in buf.drain(..) {
+                    self.execute(cmd);
+                }
+                self.command_buf = buf;
             }
-            self.command_buf = buf;
             self.exec.poll(&mut self.events);
+            if self.events.is_empty() && self.commands.is_empty() {
+                break;
+            }
             self.apply_events();
         }
     }

@@ -268,6 +268,40 @@ mod tests {
         assert!(pf.in_market());
     }
 
+    proptest::proptest! {
+        /// At zero cost, a fill at the current mark price moves value between cash and the
+        /// position without changing equity; marks change equity by exactly qty × Δp × m.
+        #[test]
+        fn value_is_conserved_across_fills(
+            steps in proptest::collection::vec((any_side(), 1i64..500, 1i64..100_000), 1..60),
+            mult in 1i64..100,
+        ) {
+            let inst = Instrument::stock("X").with_specs(dec!(0.01), dec!(1), Decimal::from(mult));
+            let mut pf = Portfolio::new(dec!(1000000), &[inst]);
+            let id = InstrumentId(0);
+            for (side, qty, cents) in steps {
+                let price = Decimal::new(cents, 2);
+                let before_mark = pf.equity();
+                let pos = pf.quantity(id);
+                let old_price = pf.last_price(id).unwrap_or(price);
+                pf.mark(id, price);
+                proptest::prop_assert_eq!(pf.equity() - before_mark, pos * (price - old_price) * Decimal::from(mult));
+                let before = pf.equity();
+                pf.apply_fill(&fill(side, Decimal::from(qty), price, Decimal::ZERO));
+                proptest::prop_assert_eq!(pf.equity(), before);
+                proptest::prop_assert_eq!(pf.cash() + pf.net_exposure(), before);
+                // Realised + unrealised PnL equals the change in equity (up to the rounding of
+                // the average-price division).
+                let gap = (pf.realized_pnl() + pf.unrealized_pnl() - (pf.equity() - pf.initial_cash())).abs();
+                proptest::prop_assert!(gap < dec!(0.000000001), "gap {}", gap);
+            }
+        }
+    }
+
+    fn any_side() -> impl proptest::strategy::Strategy<Value = Side> {
+        proptest::prop_oneof![proptest::strategy::Just(Side::Buy), proptest::strategy::Just(Side::Sell)]
+    }
+
     #[test]
     fn futures_multiplier() {
         let es = Instrument::stock("ES").with_specs(dec!(0.25), dec!(1), dec!(50));

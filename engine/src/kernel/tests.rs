@@ -1,1 +1,297 @@
+use std::sync::{Arc, Mutex};
 
+use rust_decimal::dec;
+
+use super::*;
+use crate::clock::SimClock;
+use crate::domain::Side;
+use crate::execution::Prompt;
+use crate::order::PromptDecision;
+
+const I: InstrumentId = InstrumentId(0);
+const MIN: Ts = 60_000_000_000;
+
+/// A venue that answers at once: optional prompt, then accept + fill at the last bar's close
+/// (or rest as working when `rest` is set).
+#[derive(Default)]
+struct TestExec {
+    prompt: Option<Vec<String>>,
+    rest: bool,
+    last_close: Decimal,
+    now: Ts,
+    out: Vec<ExecEvent>,
+    seen: Arc<Mutex<Vec<ExecCommand>>>,
+}
+
+impl ExecutionClient for TestExec {
+    fn send(&mut self, cmd: ExecCommand) {
+        self.seen.lock().unwrap().push(cmd.clone());
+        match cmd {
+            ExecCommand::Submit { order_id, request, .. } => {
+                if let Some(ids) = &self.prompt {
+                    self.out.push(ExecEvent::Prompt {
+                        order_id,
+                        prompt: Prompt { reply_id: format!("r{}", order_id.0), message_ids: ids.clone(), messages: ids.clone() },
+                        ts: self.now,
+                    });
+                } else {
+                    self.accept(order_id, request);
+                }
+            }
+            ExecCommand::ReplyPrompt { order_id, confirmed, .. } => {
+                if confirmed {
+                    let req = OrderRequest::market(I, Side::Buy, dec!(10));
+                    self.accept(order_id, req);
+                } else {
+                    self.out.push(ExecEvent::Rejected { order_id, reason: "Order not confirmed".into(), ts: self.now });
+                }
+            }
+            ExecCommand::Cancel { order_id } => {
+                self.out.push(ExecEvent::Cancelled { order_id, reason: None, ts: self.now })
+            }
+            _ => {}
+        }
+    }
+    fn poll(&mut self, out: &mut Vec<ExecEvent>) {
+        out.append(&mut self.out);
+    }
+    fn on_bar(&mut self, bar: &Bar) {
+        self.now = bar.ts_end;
+        self.last_close = Decimal::try_from(bar.close).unwrap();
+    }
+    fn name(&self) -> &str {
+        "test"
+    }
+}
+
+impl TestExec {
+    fn accept(&mut self, order_id: OrderId, request: OrderRequest) {
+        self.out.push(ExecEvent::Accepted { order_id, broker_order_id: Some(order_id.0 + 100), ts: self.now });
+        if !self.rest {
+            self.out.push(ExecEvent::Filled(Fill {
+                order_id,
+                instrument: request.instrument,
+                side: request.side,
+                quantity: request.quantity,
+                price: self.last_close,
+                commission: Decimal::ZERO,
+                ts: self.now,
+            }));
+        }
+    }
+}
+
+type Script = Box<dyn FnMut(usize, &Bar, &mut dyn Ctx) + Send>;
+
+/// Records what it sees; runs `script` on each bar.
+struct Recorder {
+    log: Arc<Mutex<Vec<String>>>,
+    bars: usize,
+    script: Script,
+    timers: Vec<(Ts, u64)>,
+}
+
+impl Strategy for Recorder {
+    fn on_start(&mut self, ctx: &mut dyn Ctx) {
+        for (at, tag) in &self.timers {
+            ctx.set_timer(*at, *tag);
+        }
+        self.log.lock().unwrap().push("start".into());
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut dyn Ctx) {
+        self.log.lock().unwrap().push(format!(
+            "bar {} now={} pos={}",
+            self.bars,
+            ctx.now() - bar.ts_end,
+            ctx.position(bar.instrument)
+        ));
+        (self.script)(self.bars, bar, ctx);
+        self.bars += 1;
+    }
+    fn on_order(&mut self, u: &OrderUpdate, ctx: &mut dyn Ctx) {
+        let what = match (&u.fill, &u.refusal) {
+            (Some(f), _) => format!("fill {}@{}", f.quantity, f.price),
+            (_, Some(r)) => format!("denied by {}", r.check),
+            _ => String::new(),
+        };
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("order {} {:?} {what} pos={}", u.order_id, u.state, ctx.position(u.instrument)));
+    }
+    fn on_timer(&mut self, t: &Timer, ctx: &mut dyn Ctx) {
+        self.log.lock().unwrap().push(format!("timer {} at={} now={}", t.tag, t.at, ctx.now()));
+    }
+    fn on_stop(&mut self, _ctx: &mut dyn Ctx) {
+        self.log.lock().unwrap().push("stop".into());
+    }
+}
+
+struct Harness {
+    kernel: Kernel,
+    log: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Mutex<Vec<ExecCommand>>>,
+}
+
+fn harness(cfg: KernelConfig, exec: TestExec, script: Script, timers: Vec<(Ts, u64)>) -> Harness {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = exec.seen.clone();
+    let strategy = Recorder { log: log.clone(), bars: 0, script, timers };
+    let kernel = Kernel::new(
+        cfg,
+        vec![Instrument::stock("SPY")],
+        Box::new(strategy),
+        Box::new(exec),
+        Box::new(SimClock::new(0)),
+    )
+    .unwrap();
+    Harness { kernel, log, seen }
+}
+
+fn bar(k: i64, close: f64) -> Bar {
+    Bar { instrument: I, ts: k * MIN, ts_end: (k + 1) * MIN, open: close, high: close + 1.0, low: close - 1.0, close, volume: 100.0 }
+}
+
+fn log(h: &Harness) -> Vec<String> {
+    h.log.lock().unwrap().clone()
+}
+
+#[test]
+fn commands_are_buffered_and_events_arrive_in_order() {
+    let mut h = harness(
+        KernelConfig::default(),
+        TestExec::default(),
+        Box::new(|k, bar, ctx| {
+            if k == 1 {
+                ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(10)));
+                assert!(ctx.position(bar.instrument).is_zero(), "submit is buffered until the hook returns");
+            }
+        }),
+        vec![],
+    );
+    for k in 0..3 {
+        h.kernel.on_bar(&bar(k, 100.0 + k as f64));
+        h.kernel.record_equity((k + 1) * MIN);
+    }
+    h.kernel.stop();
+    assert_eq!(
+        log(&h),
+        vec![
+            "start",
+            "bar 0 now=0 pos=0",
+            "bar 1 now=0 pos=0",
+            "order 1 Working  pos=0",
+            "order 1 Filled fill 10@101 pos=10",
+            "bar 2 now=0 pos=10",
+            "stop",
+        ]
+    );
+    assert_eq!(h.kernel.portfolio().quantity(I), dec!(10));
+    assert_eq!(h.kernel.equity_curve().equity, vec![dec!(100000), dec!(100000), dec!(100010)]);
+    assert_eq!(h.kernel.bar_counts(), (3, 1), "held through bar 2 only");
+    assert_eq!(h.kernel.fills().len(), 1);
+}
+
+#[test]
+fn risk_refusal_reaches_strategy_and_audit_but_not_the_venue() {
+    let cfg = KernelConfig {
+        risk: RiskConfig { max_order_quantity: Some(dec!(5)), ..RiskConfig::default() },
+        ..KernelConfig::default()
+    };
+    let mut h = harness(
+        cfg,
+        TestExec::default(),
+        Box::new(|_, bar, ctx| {
+            ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(10)));
+        }),
+        vec![],
+    );
+    h.kernel.on_bar(&bar(0, 100.0));
+    assert!(log(&h).contains(&"order 1 Denied denied by max_order_quantity pos=0".to_string()));
+    assert!(h.seen.lock().unwrap().is_empty());
+    assert_eq!(h.kernel.audit().count(AuditKind::RiskRefusal), 1);
+    assert_eq!(h.kernel.order_manager().get(OrderId(1)).unwrap().state, OrderState::Denied);
+}
+
+#[test]
+fn prompts_are_answered_by_policy() {
+    for (decision, want_state, confirmed) in [
+        (PromptDecision::Confirm, OrderState::Filled, true),
+        (PromptDecision::Reject, OrderState::Rejected, false),
+    ] {
+        let mut prompts = PromptPolicy::default();
+        prompts.rules.insert("o163".into(), decision);
+        let cfg = KernelConfig { prompts, ..KernelConfig::default() };
+        let exec = TestExec { prompt: Some(vec!["o163".into()]), ..TestExec::default() };
+        let mut h = harness(
+            cfg,
+            exec,
+            Box::new(|k, bar, ctx| {
+                if k == 0 {
+                    ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(10)));
+                }
+            }),
+            vec![],
+        );
+        h.kernel.on_bar(&bar(0, 100.0));
+        let o = h.kernel.order_manager().get(OrderId(1)).unwrap();
+        assert_eq!(o.state, want_state);
+        assert_eq!(o.prompts, 1);
+        let seen = h.seen.lock().unwrap();
+        assert!(seen.iter().any(|c| matches!(c, ExecCommand::ReplyPrompt { confirmed: c, .. } if *c == confirmed)));
+        assert_eq!(h.kernel.audit().count(AuditKind::PromptDecision), 1);
+    }
+}
+
+#[test]
+fn timers_fire_in_time_order_before_later_events() {
+    let mut h = harness(
+        KernelConfig::default(),
+        TestExec::default(),
+        Box::new(|_, _, _| {}),
+        vec![(MIN + 5, 2), (MIN + 2, 1), (10 * MIN, 3)],
+    );
+    h.kernel.on_bar(&bar(0, 100.0)); // ends at MIN: no timer yet
+    h.kernel.on_bar(&bar(1, 100.0)); // ends at 2·MIN: timers 1 and 2
+    let l = log(&h);
+    assert_eq!(
+        &l[1..],
+        &[
+            "bar 0 now=0 pos=0".to_string(),
+            format!("timer 1 at={} now={}", MIN + 2, MIN + 2),
+            format!("timer 2 at={} now={}", MIN + 5, MIN + 5),
+            "bar 1 now=0 pos=0".to_string(),
+        ]
+    );
+    assert_eq!(h.kernel.next_timer_due(), Some(10 * MIN));
+}
+
+#[test]
+fn kill_switch_halts_trading_and_cancels_open_orders() {
+    let cfg = KernelConfig {
+        risk: RiskConfig { max_drawdown: Some(dec!(0.01)), ..RiskConfig::default() },
+        ..KernelConfig::default()
+    };
+    let exec = TestExec { rest: true, ..TestExec::default() };
+    let mut h = harness(
+        cfg,
+        exec,
+        Box::new(|k, bar, ctx| {
+            if k <= 2 {
+                ctx.submit(OrderRequest::limit(bar.instrument, Side::Buy, dec!(10), dec!(50)));
+            }
+        }),
+        vec![],
+    );
+    h.kernel.on_bar(&bar(0, 100.0));
+    // Fake a position by hand through a fill event on a resting order.
+    h.kernel.exec_fill_for_test(OrderId(1), dec!(1000), dec!(100));
+    h.kernel.on_bar(&bar(1, 100.0));
+    assert_eq!(h.kernel.risk().kill_switch(), KillSwitchState::Active);
+    h.kernel.on_bar(&bar(2, 98.0)); // equity 100000 → 98000: 2 % drawdown
+    assert_eq!(h.kernel.risk().kill_switch(), KillSwitchState::Halted);
+    let om = h.kernel.order_manager();
+    assert_eq!(om.get(OrderId(2)).unwrap().state, OrderState::Cancelled);
+    assert_eq!(om.get(OrderId(3)).unwrap().state, OrderState::Denied, "orders after the halt are refused");
+    assert_eq!(h.kernel.audit().count(AuditKind::KillSwitch), 1);
+}
