@@ -65,9 +65,13 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
         cfg.output.dir = out.clone();
     }
     if cfg.data.paths.is_empty() {
-        return Err(UserError(anyhow!("no data: set [data] paths in the config or pass --data FILE")).into());
+        return Err(UserError(anyhow!(
+            "no data: set [data] paths in the config or pass --data FILE"
+        ))
+        .into());
     }
-    let strategy = tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params).map_err(UserError::from)?;
+    let strategy = tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)
+        .map_err(UserError::from)?;
 
     // Load data.
     let t0 = Instant::now();
@@ -80,7 +84,10 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     for path in &cfg.data.paths {
         let loaded = tickline_data::load_bars(path, &opts).map_err(UserError::from)?;
         for s in loaded {
-            instruments.push(cfg.instrument_for(&s.symbol, &path.display().to_string()).map_err(UserError::from)?);
+            instruments.push(
+                cfg.instrument_for(&s.symbol, &path.display().to_string())
+                    .map_err(UserError::from)?,
+            );
             series.push(s);
         }
     }
@@ -112,13 +119,16 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     } else {
         let pb = ProgressBar::new(total);
         pb.set_style(
-            ProgressStyle::with_template("{spinner} backtest [{bar:40}] {pos}/{len} bars ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} backtest [{bar:40}] {pos}/{len} bars ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         pb
     };
-    let output = run_backtest(input, strategy, &mut |done, _| bar.set_position(done)).map_err(UserError::from)?;
+    let output = run_backtest(input, strategy, &mut |done, _| bar.set_position(done))
+        .map_err(UserError::from)?;
     bar.finish_and_clear();
 
     let info = RunInfo {
@@ -127,7 +137,12 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
             .unwrap_or_default()
             .trim()
             .replace('\n', ", "),
-        data_files: cfg.data.paths.iter().map(|p| p.display().to_string()).collect(),
+        data_files: cfg
+            .data
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         load_seconds,
         extra: vec![
             ("Fill".into(), format!("{:?}", cfg.broker.fill)),
@@ -135,8 +150,13 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
             ("Slippage (bps)".into(), cfg.broker.slippage_bps.to_string()),
         ],
     };
-    let written = write_results(&output, &info, &cfg.output.dir, cfg.output.report && !args.no_report)
-        .map_err(|e| Failure::Internal(e.into()))?;
+    let written = write_results(
+        &output,
+        &info,
+        &cfg.output.dir,
+        cfg.output.report && !args.no_report,
+    )
+    .map_err(|e| Failure::Internal(e.into()))?;
     let s = &written.summary;
     if !args.quiet {
         let mut t = Table::new();
@@ -152,17 +172,34 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
             ("CAGR", pct(s.cagr)),
             ("Sharpe (ann.)", format!("{:.2}", s.sharpe)),
             ("Sortino (ann.)", format!("{:.2}", s.sortino)),
-            ("max drawdown", format!("{} ({:.2})", pct(s.max_drawdown), s.max_drawdown_amount)),
-            ("max drawdown duration", format!("{:.1} days", s.max_drawdown_duration_seconds / 86_400.0)),
+            (
+                "max drawdown",
+                format!("{} ({:.2})", pct(s.max_drawdown), s.max_drawdown_amount),
+            ),
+            (
+                "max drawdown duration",
+                format!("{:.1} days", s.max_drawdown_duration_seconds / 86_400.0),
+            ),
             ("trades (round trips)", s.trades.to_string()),
             ("win rate", pct(s.win_rate)),
-            ("profit factor", s.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "n/a".into())),
+            (
+                "profit factor",
+                s.profit_factor
+                    .map(|p| format!("{p:.2}"))
+                    .unwrap_or_else(|| "n/a".into()),
+            ),
             ("exposure", pct(s.exposure)),
             ("commissions", format!("{:.2}", s.commissions)),
-            ("orders / fills", format!("{} / {}", output.orders.len(), s.fills)),
+            (
+                "orders / fills",
+                format!("{} / {}", output.orders.len(), s.fills),
+            ),
         ];
         for (k, v) in rows {
-            t.add_row(vec![Cell::new(k), Cell::new(v).set_alignment(CellAlignment::Right)]);
+            t.add_row(vec![
+                Cell::new(k),
+                Cell::new(v).set_alignment(CellAlignment::Right),
+            ]);
         }
         println!("{t}");
     }

@@ -52,7 +52,9 @@ pub fn run(cmd: DataCommand) -> Result<(), UserError> {
                 return Err(anyhow::anyhow!("--bars must be at least 1").into());
             }
             if !(price.is_finite() && price > 0.0) {
-                return Err(anyhow::anyhow!("--price must be a positive number, got {price}").into());
+                return Err(
+                    anyhow::anyhow!("--price must be a positive number, got {price}").into(),
+                );
             }
             if !(vol.is_finite() && vol > 0.0 && vol < 5.0) {
                 return Err(anyhow::anyhow!("--vol must be in (0, 5), got {vol}").into());
@@ -68,7 +70,8 @@ pub fn run(cmd: DataCommand) -> Result<(), UserError> {
             };
             let series = tickline_data::synth::generate(&cfg);
             if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
             tickline_data::write_bars(&series, &out)?;
             println!(

@@ -173,7 +173,9 @@ impl SimBroker {
             .prompts
             .iter()
             .enumerate()
-            .filter(|(_, r)| !self.suppressed.contains(&r.message_id) && r.fires(&request, inst, last))
+            .filter(|(_, r)| {
+                !self.suppressed.contains(&r.message_id) && r.fires(&request, inst, last)
+            })
             .map(|(k, _)| k)
             .collect();
         if questions.is_empty() {
@@ -257,7 +259,13 @@ impl SimBroker {
             let range = self.range_of(i, &bar);
             let qty = self.fill_qty(&w, bar.volume);
             if qty > Decimal::ZERO {
-                let px = apply_slippage(&self.instruments[i], request.side, close, self.slippage, range);
+                let px = apply_slippage(
+                    &self.instruments[i],
+                    request.side,
+                    close,
+                    self.slippage,
+                    range,
+                );
                 self.fill(&mut w, qty, px, bar.ts_end);
             }
             if w.filled == request.quantity {
@@ -270,7 +278,10 @@ impl SimBroker {
 
     fn range_of(&self, i: usize, bar: &Bar) -> Option<(Decimal, Decimal)> {
         let inst = &self.instruments[i];
-        Some((inst.price_from_f64(bar.low)?, inst.price_from_f64(bar.high)?))
+        Some((
+            inst.price_from_f64(bar.low)?,
+            inst.price_from_f64(bar.high)?,
+        ))
     }
 
     /// Quantity this order may fill on a bar with `volume`.
@@ -307,7 +318,9 @@ impl SimBroker {
 
     fn day_end(&self, i: usize, ts: Ts) -> Ts {
         let tz = self.timezones[i];
-        let local = chrono::DateTime::from_timestamp_nanos(ts).with_timezone(&tz).date_naive();
+        let local = chrono::DateTime::from_timestamp_nanos(ts)
+            .with_timezone(&tz)
+            .date_naive();
         let next = local.succ_opt().unwrap_or(local).and_time(NaiveTime::MIN);
         tz.from_local_datetime(&next)
             .earliest()
@@ -316,9 +329,10 @@ impl SimBroker {
     }
 
     fn find(&self, id: OrderId) -> Option<(usize, usize)> {
-        self.working.iter().enumerate().find_map(|(i, ws)| {
-            ws.iter().position(|w| w.order_id == id).map(|k| (i, k))
-        })
+        self.working
+            .iter()
+            .enumerate()
+            .find_map(|(i, ws)| ws.iter().position(|w| w.order_id == id).map(|k| (i, k)))
     }
 
     fn cancel(&mut self, order_id: OrderId) {
@@ -374,7 +388,10 @@ impl SimBroker {
         if request.quantity <= w.filled {
             self.events.push(ExecEvent::ModifyRejected {
                 order_id,
-                reason: format!("quantity {} is not above the filled {}", request.quantity, w.filled),
+                reason: format!(
+                    "quantity {} is not above the filled {}",
+                    request.quantity, w.filled
+                ),
                 ts: self.now,
             });
             return;
@@ -390,7 +407,9 @@ impl SimBroker {
     /// Match the instrument's working orders against `bar`.
     fn match_orders(&mut self, bar: &Bar) {
         let i = bar.instrument.index();
-        let Some(path) = BarPath::from_f64(&self.instruments[i], bar.open, bar.high, bar.low, bar.close) else {
+        let Some(path) =
+            BarPath::from_f64(&self.instruments[i], bar.open, bar.high, bar.low, bar.close)
+        else {
             return;
         };
         let mut ws = std::mem::take(&mut self.working[i]);
@@ -412,17 +431,34 @@ impl SimBroker {
                 continue;
             }
             let r = w.request;
-            match match_bar(&path, r.order_type, r.side, r.limit_price, r.stop_price, w.triggered) {
+            match match_bar(
+                &path,
+                r.order_type,
+                r.side,
+                r.limit_price,
+                r.stop_price,
+                w.triggered,
+            ) {
                 BarOutcome::Fill { price, slipped } => {
                     let qty = self.fill_qty(&w, bar.volume);
                     if qty > Decimal::ZERO {
                         let inst = &self.instruments[i];
                         let price = if slipped {
-                            apply_slippage(inst, r.side, price, self.slippage, Some((path.low, path.high)))
+                            apply_slippage(
+                                inst,
+                                r.side,
+                                price,
+                                self.slippage,
+                                Some((path.low, path.high)),
+                            )
                         } else {
                             price
                         };
-                        let ts = if price == path.open() { bar.ts } else { bar.ts_end };
+                        let ts = if price == path.open() {
+                            bar.ts
+                        } else {
+                            bar.ts_end
+                        };
                         self.fill(&mut w, qty, price, ts);
                     }
                     if r.order_type == OrderType::StopLimit {

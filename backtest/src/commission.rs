@@ -73,22 +73,37 @@ mod tests {
         let s = Instrument::stock("AAPL");
         let m = CommissionModel::IbkrFixed;
         // 100 shares × 0.005 = 0.50 → minimum 1.00.
-        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(100), dec!(150)), dec!(1));
+        assert_eq!(
+            m.for_fill(&s, dec!(0), dec!(0), dec!(100), dec!(150)),
+            dec!(1)
+        );
         // 1000 shares × 0.005 = 5.00.
-        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)), dec!(5));
+        assert_eq!(
+            m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)),
+            dec!(5)
+        );
         // Penny stock: 1000 × 0.05 = 50 value → max 1 % = 0.50 (below the minimum, the cap wins).
-        assert_eq!(m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(0.05)), dec!(0.5));
+        assert_eq!(
+            m.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(0.05)),
+            dec!(0.5)
+        );
         // Partial fills: 100 then 900 = 5.00 in total.
         let first = m.for_fill(&s, dec!(0), dec!(0), dec!(100), dec!(150));
         let second = m.for_fill(&s, dec!(100), dec!(15000), dec!(900), dec!(150));
         assert_eq!(first + second, dec!(5));
-        assert_eq!(CommissionModel::None.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)), dec!(0));
+        assert_eq!(
+            CommissionModel::None.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)),
+            dec!(0)
+        );
     }
 
     #[test]
     fn futures_per_contract() {
         let mut es = Instrument::stock("ES").with_specs(dec!(0.25), dec!(1), dec!(50));
         es.sec_type = SecType::Fut;
-        assert_eq!(CommissionModel::IbkrFixed.for_fill(&es, dec!(0), dec!(0), dec!(3), dec!(4000)), dec!(2.55));
+        assert_eq!(
+            CommissionModel::IbkrFixed.for_fill(&es, dec!(0), dec!(0), dec!(3), dec!(4000)),
+            dec!(2.55)
+        );
     }
 }

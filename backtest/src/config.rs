@@ -152,7 +152,9 @@ pub enum ConfigError {
     },
     #[error("--set {arg}: expected KEY=VALUE with a dotted key, e.g. broker.fill=close")]
     BadOverride { arg: String },
-    #[error("unknown symbol `{symbol}` in {file}: define it under [[instruments]] (built-in: {known})")]
+    #[error(
+        "unknown symbol `{symbol}` in {file}: define it under [[instruments]] (built-in: {known})"
+    )]
     UnknownSymbol {
         symbol: String,
         file: String,
@@ -171,7 +173,11 @@ impl AppConfig {
     }
 
     /// Parse `text` as if read from `path` (relative data paths resolve against its folder).
-    pub fn from_text(text: &str, path: &Path, overrides: &[String]) -> Result<AppConfig, ConfigError> {
+    pub fn from_text(
+        text: &str,
+        path: &Path,
+        overrides: &[String],
+    ) -> Result<AppConfig, ConfigError> {
         let mut cfg = Self::parse(text, &path.display().to_string(), overrides)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in &mut cfg.data.paths {
@@ -184,10 +190,12 @@ impl AppConfig {
 
     /// Parse config text (`origin` names it in errors) and apply overrides.
     pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<AppConfig, ConfigError> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            path: origin.to_string(),
-            message: e.to_string().lines().collect::<Vec<_>>().join(" "),
-        })?;
+        let mut table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: origin.to_string(),
+                    message: e.to_string().lines().collect::<Vec<_>>().join(" "),
+                })?;
         for arg in overrides {
             if let Some(name) = arg.strip_prefix("strategy.name=") {
                 // Switching strategy drops the old strategy's parameters.
@@ -207,8 +215,18 @@ impl AppConfig {
             let key = e.path().to_string();
             ConfigError::Invalid {
                 path: origin.to_string(),
-                key: if key == "." { "(top level)".into() } else { key },
-                message: e.into_inner().to_string().lines().next().unwrap_or("").to_string(),
+                key: if key == "." {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                message: e
+                    .into_inner()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
             }
         })?;
         cfg.validate(origin)?;
@@ -221,29 +239,49 @@ impl AppConfig {
             key: key.to_string(),
             message,
         };
-        chrono_tz::Tz::from_str(&self.data.timezone)
-            .map_err(|_| invalid("data.timezone", format!("unknown time zone `{}`", self.data.timezone)))?;
+        chrono_tz::Tz::from_str(&self.data.timezone).map_err(|_| {
+            invalid(
+                "data.timezone",
+                format!("unknown time zone `{}`", self.data.timezone),
+            )
+        })?;
         if self.portfolio.cash <= Decimal::ZERO {
-            return Err(invalid("portfolio.cash", format!("must be positive, got {}", self.portfolio.cash)));
+            return Err(invalid(
+                "portfolio.cash",
+                format!("must be positive, got {}", self.portfolio.cash),
+            ));
         }
         if self.broker.slippage_bps < Decimal::ZERO || self.broker.slippage_ticks < Decimal::ZERO {
-            return Err(invalid("broker.slippage_bps", "slippage must not be negative".into()));
+            return Err(invalid(
+                "broker.slippage_bps",
+                "slippage must not be negative".into(),
+            ));
         }
         if let Some(f) = self.broker.max_volume_participation
             && !(f > 0.0 && f <= 1.0)
         {
-            return Err(invalid("broker.max_volume_participation", format!("must be in (0, 1], got {f}")));
+            return Err(invalid(
+                "broker.max_volume_participation",
+                format!("must be in (0, 1], got {f}"),
+            ));
         }
         if let Some(d) = self.risk.max_drawdown
             && (d <= Decimal::ZERO || d >= Decimal::ONE)
         {
-            return Err(invalid("risk.max_drawdown", format!("must be a fraction in (0, 1), got {d}")));
+            return Err(invalid(
+                "risk.max_drawdown",
+                format!("must be a fraction in (0, 1), got {d}"),
+            ));
         }
         for (k, inst) in self.instruments.iter().enumerate() {
             let mut i = inst.clone();
-            i.prepare().map_err(|e| invalid(&format!("instruments[{k}]"), e.to_string()))?;
+            i.prepare()
+                .map_err(|e| invalid(&format!("instruments[{k}]"), e.to_string()))?;
             chrono_tz::Tz::from_str(&i.timezone).map_err(|_| {
-                invalid(&format!("instruments[{k}].timezone"), format!("unknown time zone `{}`", i.timezone))
+                invalid(
+                    &format!("instruments[{k}].timezone"),
+                    format!("unknown time zone `{}`", i.timezone),
+                )
             })?;
         }
         Ok(())
@@ -280,7 +318,9 @@ impl AppConfig {
 /// Apply `a.b.c=value` to `table`. The value is read as TOML (`3`, `1.5`, `true`, `"x"`,
 /// `["a", "b"]`); anything that is not valid TOML is taken as a plain string.
 pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
-    let bad = || ConfigError::BadOverride { arg: arg.to_string() };
+    let bad = || ConfigError::BadOverride {
+        arg: arg.to_string(),
+    };
     let (key, raw) = arg.split_once('=').ok_or_else(bad)?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(|p| p.trim().is_empty()) {
@@ -323,11 +363,19 @@ mod tests {
     fn overrides_by_dotted_path() {
         let cfg = parse(
             "[strategy]\nname = \"ema_cross\"\n",
-            &["broker.fill=close", "strategy.params.fast=5", "portfolio.cash=5000", "risk.max_order_quantity=10"],
+            &[
+                "broker.fill=close",
+                "strategy.params.fast=5",
+                "portfolio.cash=5000",
+                "risk.max_order_quantity=10",
+            ],
         )
         .unwrap();
         assert_eq!(cfg.broker.fill, crate::broker::FillMode::Close);
-        assert_eq!(cfg.strategy.params.get("fast").and_then(|v| v.as_integer()), Some(5));
+        assert_eq!(
+            cfg.strategy.params.get("fast").and_then(|v| v.as_integer()),
+            Some(5)
+        );
         assert_eq!(cfg.portfolio.cash, Decimal::from(5000));
         assert_eq!(cfg.risk.max_order_quantity, Some(Decimal::from(10)));
     }
@@ -336,12 +384,22 @@ mod tests {
     fn errors_name_the_key() {
         let base = "[strategy]\nname = \"ema_cross\"\n";
         let e = parse(base, &["broker.fil=close"]).unwrap_err().to_string();
-        assert!(e.starts_with("test.toml: broker.fil: unknown field `fil`, expected one of `fill`"), "{e}");
-        let e = parse(base, &["broker.fill=sometimes"]).unwrap_err().to_string();
-        assert!(e.starts_with("test.toml: broker.fill: unknown variant `sometimes`"), "{e}");
+        assert!(
+            e.starts_with("test.toml: broker.fil: unknown field `fil`, expected one of `fill`"),
+            "{e}"
+        );
+        let e = parse(base, &["broker.fill=sometimes"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml: broker.fill: unknown variant `sometimes`"),
+            "{e}"
+        );
         let e = parse(base, &["portfolio.cash=-1"]).unwrap_err().to_string();
         assert_eq!(e, "test.toml: portfolio.cash: must be positive, got -1");
-        let e = parse(base, &["data.timezone=Mars/Base"]).unwrap_err().to_string();
+        let e = parse(base, &["data.timezone=Mars/Base"])
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "test.toml: data.timezone: unknown time zone `Mars/Base`");
         let e = parse(base, &["nokey"]).unwrap_err().to_string();
         assert!(e.contains("expected KEY=VALUE"), "{e}");

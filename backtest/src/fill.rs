@@ -43,7 +43,13 @@ impl BarPath {
     }
 
     /// Build from an f64 bar using the instrument's price conversion.
-    pub fn from_f64(inst: &Instrument, open: f64, high: f64, low: f64, close: f64) -> Option<BarPath> {
+    pub fn from_f64(
+        inst: &Instrument,
+        open: f64,
+        high: f64,
+        low: f64,
+        close: f64,
+    ) -> Option<BarPath> {
         Some(BarPath::new(
             inst.price_from_f64(open)?,
             inst.price_from_f64(high)?,
@@ -86,7 +92,13 @@ pub enum BarOutcome {
 }
 
 /// Where a limit order first fills, walking from `(leg, from)`.
-fn limit_fill(path: &BarPath, side: Side, limit: Decimal, leg: usize, from: Decimal) -> Option<Decimal> {
+fn limit_fill(
+    path: &BarPath,
+    side: Side,
+    limit: Decimal,
+    leg: usize,
+    from: Decimal,
+) -> Option<Decimal> {
     let marketable = match side {
         Side::Buy => from <= limit,
         Side::Sell => from >= limit,
@@ -120,7 +132,8 @@ pub fn match_bar(
             },
             None => BarOutcome::NoFill { triggered: false },
         },
-        (OrderType::StopLimit, Some(l), _) if triggered => match limit_fill(path, side, l, 0, open) {
+        (OrderType::StopLimit, Some(l), _) if triggered => match limit_fill(path, side, l, 0, open)
+        {
             Some(price) => BarOutcome::Fill {
                 price,
                 slipped: false,
@@ -141,13 +154,15 @@ pub fn match_bar(
                 }
             };
             match (order_type, limit) {
-                (OrderType::StopLimit, Some(l)) => match limit_fill(path, side, l, leg, trigger_price) {
-                    Some(price) => BarOutcome::Fill {
-                        price,
-                        slipped: false,
-                    },
-                    None => BarOutcome::NoFill { triggered: true },
-                },
+                (OrderType::StopLimit, Some(l)) => {
+                    match limit_fill(path, side, l, leg, trigger_price) {
+                        Some(price) => BarOutcome::Fill {
+                            price,
+                            slipped: false,
+                        },
+                        None => BarOutcome::NoFill { triggered: true },
+                    }
+                }
                 _ => BarOutcome::Fill {
                     price: trigger_price,
                     slipped: true,
@@ -182,7 +197,10 @@ pub fn apply_slippage(
     }
     let mut p = inst.round_price_adverse(price + delta, buy);
     if let Some((low, high)) = range {
-        let (lo, hi) = (inst.round_price_adverse(low, true), inst.round_price_adverse(high, false));
+        let (lo, hi) = (
+            inst.round_price_adverse(low, true),
+            inst.round_price_adverse(high, false),
+        );
         if lo <= hi {
             p = p.clamp(lo, hi);
         }
@@ -207,10 +225,19 @@ mod tests {
 
     #[test]
     fn path_order_nearer_extreme_first() {
-        assert_eq!(path(dec!(100), dec!(101), dec!(95), dec!(99)).points, [dec!(100), dec!(101), dec!(95), dec!(99)]);
-        assert_eq!(path(dec!(100), dec!(105), dec!(99), dec!(101)).points, [dec!(100), dec!(99), dec!(105), dec!(101)]);
+        assert_eq!(
+            path(dec!(100), dec!(101), dec!(95), dec!(99)).points,
+            [dec!(100), dec!(101), dec!(95), dec!(99)]
+        );
+        assert_eq!(
+            path(dec!(100), dec!(105), dec!(99), dec!(101)).points,
+            [dec!(100), dec!(99), dec!(105), dec!(101)]
+        );
         // Tie: high first.
-        assert_eq!(path(dec!(100), dec!(102), dec!(98), dec!(100)).points[1], dec!(102));
+        assert_eq!(
+            path(dec!(100), dec!(102), dec!(98), dec!(100)).points[1],
+            dec!(102)
+        );
     }
 
     /// Every fill rule, table-driven: (bar o/h/l/c, type, side, limit, stop, triggered) → outcome.
@@ -221,56 +248,215 @@ mod tests {
         let bar = path(dec!(100), dec!(103), dec!(98), dec!(101)); // path 100 → 98 → 103 → 101
         let gap_up = path(dec!(106), dec!(107), dec!(105), dec!(106));
         let gap_down = path(dec!(94), dec!(95), dec!(93), dec!(94));
-        type Row = (BarPath, OrderType, Side, Option<Decimal>, Option<Decimal>, bool, BarOutcome);
+        type Row = (
+            BarPath,
+            OrderType,
+            Side,
+            Option<Decimal>,
+            Option<Decimal>,
+            bool,
+            BarOutcome,
+        );
         let rows: Vec<Row> = vec![
             (bar, Market, Buy, None, None, false, fill(dec!(100), true)),
             (bar, Market, Sell, None, None, false, fill(dec!(100), true)),
             // Limits
-            (bar, Limit, Buy, Some(dec!(99)), None, false, fill(dec!(99), false)),
+            (
+                bar,
+                Limit,
+                Buy,
+                Some(dec!(99)),
+                None,
+                false,
+                fill(dec!(99), false),
+            ),
             (bar, Limit, Buy, Some(dec!(97)), None, false, NO),
-            (bar, Limit, Buy, Some(dec!(100.5)), None, false, fill(dec!(100), false)),
-            (gap_down, Limit, Buy, Some(dec!(99)), None, false, fill(dec!(94), false)),
-            (bar, Limit, Sell, Some(dec!(102)), None, false, fill(dec!(102), false)),
+            (
+                bar,
+                Limit,
+                Buy,
+                Some(dec!(100.5)),
+                None,
+                false,
+                fill(dec!(100), false),
+            ),
+            (
+                gap_down,
+                Limit,
+                Buy,
+                Some(dec!(99)),
+                None,
+                false,
+                fill(dec!(94), false),
+            ),
+            (
+                bar,
+                Limit,
+                Sell,
+                Some(dec!(102)),
+                None,
+                false,
+                fill(dec!(102), false),
+            ),
             (bar, Limit, Sell, Some(dec!(104)), None, false, NO),
-            (gap_up, Limit, Sell, Some(dec!(102)), None, false, fill(dec!(106), false)),
+            (
+                gap_up,
+                Limit,
+                Sell,
+                Some(dec!(102)),
+                None,
+                false,
+                fill(dec!(106), false),
+            ),
             // Stops
-            (bar, Stop, Buy, None, Some(dec!(102)), false, fill(dec!(102), true)),
+            (
+                bar,
+                Stop,
+                Buy,
+                None,
+                Some(dec!(102)),
+                false,
+                fill(dec!(102), true),
+            ),
             (bar, Stop, Buy, None, Some(dec!(104)), false, NO),
-            (gap_up, Stop, Buy, None, Some(dec!(102)), false, fill(dec!(106), true)),
-            (bar, Stop, Sell, None, Some(dec!(99)), false, fill(dec!(99), true)),
-            (gap_down, Stop, Sell, None, Some(dec!(99)), false, fill(dec!(94), true)),
+            (
+                gap_up,
+                Stop,
+                Buy,
+                None,
+                Some(dec!(102)),
+                false,
+                fill(dec!(106), true),
+            ),
+            (
+                bar,
+                Stop,
+                Sell,
+                None,
+                Some(dec!(99)),
+                false,
+                fill(dec!(99), true),
+            ),
+            (
+                gap_down,
+                Stop,
+                Sell,
+                None,
+                Some(dec!(99)),
+                false,
+                fill(dec!(94), true),
+            ),
             (bar, Stop, Sell, None, Some(dec!(97)), false, NO),
             // Stop-limits: buy stop 102 limit 102.5 triggers on the way up and fills at 102.
-            (bar, StopLimit, Buy, Some(dec!(102.5)), Some(dec!(102)), false, fill(dec!(102), false)),
+            (
+                bar,
+                StopLimit,
+                Buy,
+                Some(dec!(102.5)),
+                Some(dec!(102)),
+                false,
+                fill(dec!(102), false),
+            ),
             // Stop 102, limit 101: triggers at 102 (leg 98→103), needs ≤ 101 afterwards: 103→101 reaches 101.
-            (bar, StopLimit, Buy, Some(dec!(101)), Some(dec!(102)), false, fill(dec!(101), false)),
+            (
+                bar,
+                StopLimit,
+                Buy,
+                Some(dec!(101)),
+                Some(dec!(102)),
+                false,
+                fill(dec!(101), false),
+            ),
             // Stop 102, limit 100: triggers, never comes back to 100 → triggered, no fill.
-            (bar, StopLimit, Buy, Some(dec!(100)), Some(dec!(102)), false, BarOutcome::NoFill { triggered: true }),
+            (
+                bar,
+                StopLimit,
+                Buy,
+                Some(dec!(100)),
+                Some(dec!(102)),
+                false,
+                BarOutcome::NoFill { triggered: true },
+            ),
             // Gap above the limit: triggered at the open, open above limit, path 106→105 doesn't reach 104.
-            (gap_up, StopLimit, Buy, Some(dec!(104)), Some(dec!(102)), false, BarOutcome::NoFill { triggered: true }),
+            (
+                gap_up,
+                StopLimit,
+                Buy,
+                Some(dec!(104)),
+                Some(dec!(102)),
+                false,
+                BarOutcome::NoFill { triggered: true },
+            ),
             // Already triggered: behaves as a limit.
-            (bar, StopLimit, Buy, Some(dec!(99)), Some(dec!(150)), true, fill(dec!(99), false)),
+            (
+                bar,
+                StopLimit,
+                Buy,
+                Some(dec!(99)),
+                Some(dec!(150)),
+                true,
+                fill(dec!(99), false),
+            ),
             // Sell stop-limit: stop 99 limit 98.5 → triggers on the way down to 98, fills at 99 (≥ 98.5).
-            (bar, StopLimit, Sell, Some(dec!(98.5)), Some(dec!(99)), false, fill(dec!(99), false)),
+            (
+                bar,
+                StopLimit,
+                Sell,
+                Some(dec!(98.5)),
+                Some(dec!(99)),
+                false,
+                fill(dec!(99), false),
+            ),
         ];
         for (i, (p, t, s, l, st, trig, want)) in rows.into_iter().enumerate() {
-            assert_eq!(match_bar(&p, t, s, l, st, trig), want, "row {i}: {t:?} {s:?} l={l:?} s={st:?}");
+            assert_eq!(
+                match_bar(&p, t, s, l, st, trig),
+                want,
+                "row {i}: {t:?} {s:?} l={l:?} s={st:?}"
+            );
         }
     }
 
     #[test]
     fn slippage_is_adverse_rounded_and_clamped() {
         let inst = Instrument::stock("SPY");
-        let s = Slippage { bps: dec!(10), ticks: dec!(0) };
-        assert_eq!(apply_slippage(&inst, Side::Buy, dec!(100), s, None), dec!(100.10));
-        assert_eq!(apply_slippage(&inst, Side::Sell, dec!(100), s, None), dec!(99.90));
-        let s = Slippage { bps: dec!(1), ticks: dec!(0) };
-        // 100.003 rounds up for a buy, 99.997 down for a sell.
-        assert_eq!(apply_slippage(&inst, Side::Buy, dec!(30.01), s, None), dec!(30.02));
-        assert_eq!(apply_slippage(&inst, Side::Sell, dec!(30.01), s, None), dec!(30.00));
-        let s = Slippage { bps: dec!(0), ticks: dec!(5) };
+        let s = Slippage {
+            bps: dec!(10),
+            ticks: dec!(0),
+        };
         assert_eq!(
-            apply_slippage(&inst, Side::Buy, dec!(100), s, Some((dec!(99), dec!(100.02)))),
+            apply_slippage(&inst, Side::Buy, dec!(100), s, None),
+            dec!(100.10)
+        );
+        assert_eq!(
+            apply_slippage(&inst, Side::Sell, dec!(100), s, None),
+            dec!(99.90)
+        );
+        let s = Slippage {
+            bps: dec!(1),
+            ticks: dec!(0),
+        };
+        // 100.003 rounds up for a buy, 99.997 down for a sell.
+        assert_eq!(
+            apply_slippage(&inst, Side::Buy, dec!(30.01), s, None),
+            dec!(30.02)
+        );
+        assert_eq!(
+            apply_slippage(&inst, Side::Sell, dec!(30.01), s, None),
+            dec!(30.00)
+        );
+        let s = Slippage {
+            bps: dec!(0),
+            ticks: dec!(5),
+        };
+        assert_eq!(
+            apply_slippage(
+                &inst,
+                Side::Buy,
+                dec!(100),
+                s,
+                Some((dec!(99), dec!(100.02)))
+            ),
             dec!(100.02)
         );
     }

@@ -90,7 +90,11 @@ pub fn write_results(
     let p = dir.join("trades.csv");
     let mut w = create(&p)?;
     let e = io(&p);
-    writeln!(w, "time,symbol,side,quantity,price,commission,order_id,realized_pnl,position_after").map_err(&e)?;
+    writeln!(
+        w,
+        "time,symbol,side,quantity,price,commission,order_id,realized_pnl,position_after"
+    )
+    .map_err(&e)?;
     for r in &out.fills {
         let f = &r.fill;
         writeln!(
@@ -137,7 +141,11 @@ pub fn write_results(
             r.tif.as_str(),
             o.state.as_str(),
             o.filled_qty,
-            if o.filled_qty.is_zero() { String::new() } else { o.avg_fill_price.round_dp(8).to_string() },
+            if o.filled_qty.is_zero() {
+                String::new()
+            } else {
+                o.avg_fill_price.round_dp(8).to_string()
+            },
             o.commission,
             rfc3339(o.created),
             rfc3339(o.updated),
@@ -186,8 +194,14 @@ pub fn write_results(
         m.insert("strategy".into(), info.strategy.clone().into());
         m.insert("params".into(), info.params.clone().into());
         m.insert("data".into(), info.data_files.clone().into());
-        m.insert("final_cash".into(), out.final_cash.round_dp(4).to_string().into());
-        m.insert("kill_switch".into(), format!("{:?}", out.kill_switch).into());
+        m.insert(
+            "final_cash".into(),
+            out.final_cash.round_dp(4).to_string().into(),
+        );
+        m.insert(
+            "kill_switch".into(),
+            format!("{:?}", out.kill_switch).into(),
+        );
         m.insert("orders".into(), out.orders.len().into());
         m.insert("audit_records".into(), out.audit.len().into());
     }
@@ -205,8 +219,15 @@ pub fn write_results(
             ("Kill switch".to_string(), format!("{:?}", out.kill_switch)),
         ];
         extra.extend(info.extra.iter().cloned());
-        report::write_html(&p, &format!("Tickline backtest: {}", info.strategy), &summary, &input, &trips, &extra)
-            .map_err(io(&p))?;
+        report::write_html(
+            &p,
+            &format!("Tickline backtest: {}", info.strategy),
+            &summary,
+            &input,
+            &trips,
+            &extra,
+        )
+        .map_err(io(&p))?;
         files.push(p.clone());
     }
     Ok(Written { summary, files })

@@ -44,7 +44,9 @@ impl PromptRule {
         match self.when {
             PromptTrigger::Always => true,
             PromptTrigger::MarketOrder => req.order_type == OrderType::Market,
-            PromptTrigger::StopOrder => matches!(req.order_type, OrderType::Stop | OrderType::StopLimit),
+            PromptTrigger::StopOrder => {
+                matches!(req.order_type, OrderType::Stop | OrderType::StopLimit)
+            }
             PromptTrigger::QuantityAbove => req.quantity > threshold,
             PromptTrigger::OrderValueAbove => {
                 let px = req.limit_price.or(req.stop_price).or(last);

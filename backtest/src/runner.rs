@@ -94,7 +94,12 @@ pub fn run_backtest(
         inst.prepare().map_err(KernelError::from)?;
     }
     let initial_cash = kcfg.initial_cash;
-    let start = series.iter().filter_map(|s| s.ts.first()).min().copied().unwrap_or(0);
+    let start = series
+        .iter()
+        .filter_map(|s| s.ts.first())
+        .min()
+        .copied()
+        .unwrap_or(0);
     let sim = SimBroker::new(broker, &instruments);
     let mut kernel = Kernel::new(
         kcfg,
@@ -150,7 +155,12 @@ fn run_single(kernel: &mut Kernel, s: &BarSeries, total: u64, progress: &mut dyn
 
 /// Several symbols: at each step take every series whose next bar has the earliest open
 /// time (in series order, so runs are deterministic), then sample equity once.
-fn run_merged(kernel: &mut Kernel, series: &[BarSeries], total: u64, progress: &mut dyn FnMut(u64, u64)) {
+fn run_merged(
+    kernel: &mut Kernel,
+    series: &[BarSeries],
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) {
     let mut cursor = vec![0usize; series.len()];
     let mut done: u64 = 0;
     loop {

@@ -29,7 +29,14 @@ fn bars(n: usize, seed: u64, symbol: &str) -> BarSeries {
         let close = ((open + (next() - 0.5) * 0.4) * 100.0).round() / 100.0;
         let high = ((open.max(close) + next() * 0.1) * 100.0).round() / 100.0;
         let low = ((open.min(close) - next() * 0.1) * 100.0).round() / 100.0;
-        s.push(t0 + i as i64 * 60_000_000_000, open, high, low, close, 1000.0 + next() * 1000.0);
+        s.push(
+            t0 + i as i64 * 60_000_000_000,
+            open,
+            high,
+            low,
+            close,
+            1000.0 + next() * 1000.0,
+        );
         px = close + (next() - 0.5) * 0.04;
     }
     s
@@ -40,7 +47,14 @@ fn dec(x: f64) -> Decimal {
 }
 
 /// The rules of ema_cross written out as a plain loop. Returns (fills, final cash, position).
-fn reference(s: &BarSeries, fast: usize, slow: usize, qty: i64, at_close: bool, cash0: Decimal) -> (Vec<(usize, i64, Decimal)>, Decimal, i64) {
+fn reference(
+    s: &BarSeries,
+    fast: usize,
+    slow: usize,
+    qty: i64,
+    at_close: bool,
+    cash0: Decimal,
+) -> (Vec<(usize, i64, Decimal)>, Decimal, i64) {
     let (af, asl) = (2.0 / (fast as f64 + 1.0), 2.0 / (slow as f64 + 1.0));
     let (mut ef, mut es) = (s.close[0], s.close[0]);
     let mut prev: Option<f64> = None;
@@ -92,25 +106,47 @@ fn reference(s: &BarSeries, fast: usize, slow: usize, qty: i64, at_close: bool, 
 
 fn run(series: Vec<BarSeries>, fill: FillMode, commission: CommissionModel) -> BacktestOutput {
     let input = BacktestInput {
-        kernel: KernelConfig { initial_cash: dec!(100000), ..KernelConfig::default() },
-        broker: BrokerConfig { fill, commission, ..BrokerConfig::default() },
-        instruments: series.iter().map(|s| Instrument::stock(&s.symbol)).collect(),
+        kernel: KernelConfig {
+            initial_cash: dec!(100000),
+            ..KernelConfig::default()
+        },
+        broker: BrokerConfig {
+            fill,
+            commission,
+            ..BrokerConfig::default()
+        },
+        instruments: series
+            .iter()
+            .map(|s| Instrument::stock(&s.symbol))
+            .collect(),
         series,
     };
-    run_backtest(input, Box::new(EmaCross::new(10, 30, dec!(100))), &mut |_, _| {}).unwrap()
+    run_backtest(
+        input,
+        Box::new(EmaCross::new(10, 30, dec!(100)).unwrap()),
+        &mut |_, _| {},
+    )
+    .unwrap()
 }
 
 #[test]
 fn ema_cross_matches_the_reference_next_open() {
     let s = bars(20_000, 7, "SPY");
     let (want, cash, pos) = reference(&s, 10, 30, 100, false, dec!(100000));
-    assert!(want.len() > 100, "the data must produce many crosses ({})", want.len());
+    assert!(
+        want.len() > 100,
+        "the data must produce many crosses ({})",
+        want.len()
+    );
     let out = run(vec![s.clone()], FillMode::NextOpen, CommissionModel::None);
     let got: Vec<(usize, i64, Decimal)> = out
         .fills
         .iter()
         .map(|f| {
-            let i = s.ts.iter().position(|t| *t == f.fill.ts).expect("fill at a bar open");
+            let i =
+                s.ts.iter()
+                    .position(|t| *t == f.fill.ts)
+                    .expect("fill at a bar open");
             let q: i64 = f.fill.signed_quantity().try_into().unwrap();
             (i, q, f.fill.price)
         })
@@ -159,17 +195,38 @@ fn several_symbols_merge_by_time_and_runs_are_deterministic() {
     for t in &mut b.ts {
         *t += 500 * 60_000_000_000;
     }
-    let one = run(vec![a.clone(), b.clone()], FillMode::NextOpen, CommissionModel::IbkrFixed);
-    let two = run(vec![a.clone(), b.clone()], FillMode::NextOpen, CommissionModel::IbkrFixed);
+    let one = run(
+        vec![a.clone(), b.clone()],
+        FillMode::NextOpen,
+        CommissionModel::IbkrFixed,
+    );
+    let two = run(
+        vec![a.clone(), b.clone()],
+        FillMode::NextOpen,
+        CommissionModel::IbkrFixed,
+    );
     assert_eq!(one.final_equity, two.final_equity);
     assert_eq!(one.fills, two.fills);
     assert_eq!(one.bars, 5_000);
-    assert_eq!(one.equity.ts.len(), 3_000, "one equity sample per distinct time");
+    assert_eq!(
+        one.equity.ts.len(),
+        3_000,
+        "one equity sample per distinct time"
+    );
     assert!(one.fills.windows(2).all(|w| w[0].fill.ts <= w[1].fill.ts));
     // Each symbol trades exactly as it would alone (ema_cross legs are independent).
     let solo_b = run(vec![b], FillMode::NextOpen, CommissionModel::IbkrFixed);
-    let b_fills: Vec<_> = one.fills.iter().filter(|f| f.fill.instrument.0 == 1).map(|f| (f.fill.ts, f.fill.price, f.fill.side)).collect();
-    let solo: Vec<_> = solo_b.fills.iter().map(|f| (f.fill.ts, f.fill.price, f.fill.side)).collect();
+    let b_fills: Vec<_> = one
+        .fills
+        .iter()
+        .filter(|f| f.fill.instrument.0 == 1)
+        .map(|f| (f.fill.ts, f.fill.price, f.fill.side))
+        .collect();
+    let solo: Vec<_> = solo_b
+        .fills
+        .iter()
+        .map(|f| (f.fill.ts, f.fill.price, f.fill.side))
+        .collect();
     assert_eq!(b_fills, solo);
     assert!(b_fills.iter().any(|f| f.2 == Side::Sell));
 }

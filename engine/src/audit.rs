@@ -54,7 +54,9 @@ impl AuditLog {
             AuditKind::IllegalTransition | AuditKind::CommandError => {
                 tracing::warn!(target: "tickline::audit", ts, kind = kind.as_str(), order = ?order_id, "{detail}")
             }
-            _ => tracing::info!(target: "tickline::audit", ts, kind = kind.as_str(), order = ?order_id, "{detail}"),
+            _ => {
+                tracing::info!(target: "tickline::audit", ts, kind = kind.as_str(), order = ?order_id, "{detail}")
+            }
         }
         self.records.push(AuditRecord {
             ts,

@@ -42,7 +42,9 @@ pub enum ExecCommand {
     },
     /// Pre-answer these message ids for the rest of the session (IBKR
     /// `/iserver/questions/suppress`).
-    SuppressQuestions { message_ids: Vec<String> },
+    SuppressQuestions {
+        message_ids: Vec<String>,
+    },
 }
 
 /// What an execution client reports back.

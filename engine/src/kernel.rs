@@ -377,7 +377,10 @@ impl Kernel {
             now,
             AuditKind::KillSwitch,
             None,
-            format!("kill switch {:?} -> {:?}: {}", change.from, change.to, change.reason),
+            format!(
+                "kill switch {:?} -> {:?}: {}",
+                change.from, change.to, change.reason
+            ),
         );
         if change.to == KillSwitchState::Halted {
             self.commands.push(Command::CancelAll(None));
@@ -407,7 +410,9 @@ impl Kernel {
                     self.clock.now(),
                     AuditKind::CommandError,
                     None,
-                    format!("command cascade exceeded {MAX_ROUNDS} rounds; {dropped} commands dropped"),
+                    format!(
+                        "command cascade exceeded {MAX_ROUNDS} rounds; {dropped} commands dropped"
+                    ),
                 );
                 break;
             }
@@ -480,9 +485,12 @@ impl Kernel {
             Command::Modify(id, change) => self.modify(id, change, now),
             Command::Cancel(id) => match self.om.request_cancel(id, now) {
                 Ok(cmd) => self.exec.send(cmd),
-                Err(e) => self
-                    .audit
-                    .record(now, AuditKind::CommandError, Some(id), format!("cancel: {e}")),
+                Err(e) => self.audit.record(
+                    now,
+                    AuditKind::CommandError,
+                    Some(id),
+                    format!("cancel: {e}"),
+                ),
             },
             Command::CancelAll(instrument) => {
                 let ids: Vec<OrderId> = self
@@ -569,9 +577,12 @@ impl Kernel {
         match self.risk.check(req, &ctx) {
             Ok(approved) => match self.om.submit(id, approved, now) {
                 Ok(cmd) => self.exec.send(cmd),
-                Err(e) => self
-                    .audit
-                    .record(now, AuditKind::CommandError, Some(id), format!("submit: {e}")),
+                Err(e) => self.audit.record(
+                    now,
+                    AuditKind::CommandError,
+                    Some(id),
+                    format!("submit: {e}"),
+                ),
             },
             Err(refusal) => self.deny(id, req, refusal, now),
         }
@@ -582,9 +593,10 @@ impl Kernel {
             .record(now, AuditKind::RiskRefusal, Some(id), refusal.to_string());
         match self.om.deny(id, req, refusal, now) {
             Ok(update) => self.notify(&update),
-            Err(e) => self
-                .audit
-                .record(now, AuditKind::CommandError, Some(id), format!("deny: {e}")),
+            Err(e) => {
+                self.audit
+                    .record(now, AuditKind::CommandError, Some(id), format!("deny: {e}"))
+            }
         }
     }
 
@@ -626,9 +638,12 @@ impl Kernel {
         match self.risk.check(req, &ctx) {
             Ok(approved) => match self.om.request_modify(id, approved, now) {
                 Ok(cmd) => self.exec.send(cmd),
-                Err(e) => self
-                    .audit
-                    .record(now, AuditKind::CommandError, Some(id), format!("modify: {e}")),
+                Err(e) => self.audit.record(
+                    now,
+                    AuditKind::CommandError,
+                    Some(id),
+                    format!("modify: {e}"),
+                ),
             },
             Err(refusal) => self.audit.record(
                 now,
@@ -707,10 +722,18 @@ impl Ctx for KernelCtx<'_> {
     }
     fn log(&mut self, level: LogLevel, message: &str) {
         match level {
-            LogLevel::Debug => tracing::debug!(target: "tickline::strategy", ts = self.now, "{message}"),
-            LogLevel::Info => tracing::info!(target: "tickline::strategy", ts = self.now, "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "tickline::strategy", ts = self.now, "{message}"),
-            LogLevel::Error => tracing::error!(target: "tickline::strategy", ts = self.now, "{message}"),
+            LogLevel::Debug => {
+                tracing::debug!(target: "tickline::strategy", ts = self.now, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "tickline::strategy", ts = self.now, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "tickline::strategy", ts = self.now, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "tickline::strategy", ts = self.now, "{message}")
+            }
         }
     }
 }

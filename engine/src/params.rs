@@ -170,7 +170,8 @@ mod tests {
 
     #[test]
     fn typed_getters_and_unknown_keys() {
-        let t: toml::Table = toml::from_str("fast = 5\nslow = \"x\"\nqty = 2.5\nextra = 1").unwrap();
+        let t: toml::Table =
+            toml::from_str("fast = 5\nslow = \"x\"\nqty = 2.5\nextra = 1").unwrap();
         let p = Params::new("demo", &t);
         assert_eq!(p.usize("fast", 10).unwrap(), 5);
         assert_eq!(

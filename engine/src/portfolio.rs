@@ -190,7 +190,11 @@ impl Portfolio {
         } else {
             // Reducing, closing or reversing.
             let closed = dq.abs().min(old.abs());
-            let dir = if old.is_sign_positive() { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+            let dir = if old.is_sign_positive() {
+                Decimal::ONE
+            } else {
+                Decimal::NEGATIVE_ONE
+            };
             realized = (fill.price - p.avg_price) * closed * dir * p.multiplier;
             if new.is_zero() {
                 p.avg_price = Decimal::ZERO;
@@ -299,7 +303,10 @@ mod tests {
     }
 
     fn any_side() -> impl proptest::strategy::Strategy<Value = Side> {
-        proptest::prop_oneof![proptest::strategy::Just(Side::Buy), proptest::strategy::Just(Side::Sell)]
+        proptest::prop_oneof![
+            proptest::strategy::Just(Side::Buy),
+            proptest::strategy::Just(Side::Sell)
+        ]
     }
 
     #[test]

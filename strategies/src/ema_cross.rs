@@ -9,7 +9,8 @@
 //!   previous difference ≥ 0 > current difference.
 //! * On a cross up the target position is `+quantity`, on a cross down `−quantity`
 //!   (default `quantity = 100`); the order quantity is target − current position, sent as a
-//!   market order.
+//!   market order. (Working orders count as part of the current position, which only matters
+//!   live, where a fill may still be outstanding at the next cross.)
 //!
 //! Parameters: `fast`, `slow` (periods, fast < slow), `quantity`, `symbols` (optional list;
 //! default every instrument).
@@ -17,7 +18,7 @@
 use rust_decimal::Decimal;
 use tickline_engine::domain::{Bar, OrderRequest};
 use tickline_engine::params::{ParamError, Params};
-use tickline_engine::strategy::{Ctx, Strategy};
+use tickline_engine::strategy::{Ctx, LogLevel, Strategy};
 
 use crate::indicators::Ema;
 use crate::registry::StrategyInfo;
@@ -48,14 +49,14 @@ pub struct EmaCross {
 }
 
 impl EmaCross {
-    pub fn new(fast: usize, slow: usize, quantity: Decimal) -> EmaCross {
-        EmaCross {
-            fast,
-            slow,
-            quantity,
-            symbols: Vec::new(),
-            legs: Vec::new(),
-        }
+    /// Build with explicit parameters. Periods must satisfy `0 < fast < slow` and the
+    /// quantity must be positive (the same checks as [`EmaCross::from_params`]).
+    pub fn new(fast: usize, slow: usize, quantity: Decimal) -> Result<EmaCross, ParamError> {
+        let mut t = toml::Table::new();
+        t.insert("fast".into(), toml::Value::Integer(fast.min(i64::MAX as usize) as i64));
+        t.insert("slow".into(), toml::Value::Integer(slow.min(i64::MAX as usize) as i64));
+        t.insert("quantity".into(), toml::Value::String(quantity.to_string()));
+        EmaCross::from_params(&t)
     }
 
     pub fn from_params(table: &toml::Table) -> Result<EmaCross, ParamError> {
@@ -71,9 +72,13 @@ impl EmaCross {
             return Err(p.invalid("quantity", format!("must be positive, got {quantity}")));
         }
         p.finish()?;
-        let mut s = EmaCross::new(fast, slow, quantity);
-        s.symbols = symbols;
-        Ok(s)
+        Ok(EmaCross {
+            fast,
+            slow,
+            quantity,
+            symbols,
+            legs: Vec::new(),
+        })
     }
 
     fn leg(&self, enabled: bool) -> Leg {
@@ -89,6 +94,14 @@ impl EmaCross {
 
 impl Strategy for EmaCross {
     fn on_start(&mut self, ctx: &mut dyn Ctx) {
+        for sym in &self.symbols {
+            if ctx.instrument_id(sym).is_none() {
+                ctx.log(
+                    LogLevel::Warn,
+                    &format!("ema_cross: symbol {sym} in `symbols` is not an instrument of this run; ignored"),
+                );
+            }
+        }
         let legs: Vec<Leg> = ctx
             .instruments()
             .iter()
@@ -122,7 +135,17 @@ impl Strategy for EmaCross {
         } else {
             return;
         };
-        let delta = target - ctx.position(bar.instrument);
+        // Count working orders too, so a cross that arrives before an earlier order filled
+        // (live) does not over-trade.
+        let mut current = ctx.position(bar.instrument);
+        for id in ctx.open_orders() {
+            if let Some(o) = ctx.order(*id)
+                && o.request.instrument == bar.instrument
+            {
+                current += o.signed_remaining();
+            }
+        }
+        let delta = target - current;
         if !delta.is_zero() {
             ctx.submit(OrderRequest::market_signed(bar.instrument, delta));
         }

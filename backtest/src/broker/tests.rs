@@ -65,7 +65,10 @@ fn market_fills_at_next_open_by_default() {
     assert!(matches!(ev[0], ExecEvent::Accepted { .. }));
     assert!(fills(&ev).is_empty(), "nothing fills on the signal bar");
     b.on_bar(&bar(1, 100.7, 101.0, 100.0, 100.2));
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(10), dec!(100.70), T0 + MIN)]);
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(10), dec!(100.70), T0 + MIN)]
+    );
     assert_eq!(b.working_orders(), 0);
 }
 
@@ -79,36 +82,57 @@ fn market_fills_at_signal_close_in_close_mode_with_slippage() {
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.5));
     submit(&mut b, 1, OrderRequest::market(I, Side::Buy, dec!(10)));
     // 100.5 + 10 bps = 100.6005 → 100.61 (adverse rounding), inside the bar's range.
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(10), dec!(100.61), T0 + MIN)]);
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(10), dec!(100.61), T0 + MIN)]
+    );
 }
 
 #[test]
 fn limit_waits_then_fills_at_limit() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::limit(I, Side::Buy, dec!(5), dec!(98.5)).with_tif(TimeInForce::Gtc));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::limit(I, Side::Buy, dec!(5), dec!(98.5)).with_tif(TimeInForce::Gtc),
+    );
     events(&mut b);
     b.on_bar(&bar(1, 100.0, 100.5, 99.0, 99.5));
     assert!(fills(&events(&mut b)).is_empty());
     b.on_bar(&bar(2, 99.5, 99.6, 98.0, 98.2));
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(5), dec!(98.5), T0 + 3 * MIN)]);
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(5), dec!(98.5), T0 + 3 * MIN)]
+    );
 }
 
 #[test]
 fn stop_gap_fills_at_open() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::stop(I, Side::Sell, dec!(5), dec!(99)));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::stop(I, Side::Sell, dec!(5), dec!(99)),
+    );
     events(&mut b);
     b.on_bar(&bar(1, 97.0, 98.0, 96.5, 97.5));
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(5), dec!(97.00), T0 + MIN)]);
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(5), dec!(97.00), T0 + MIN)]
+    );
 }
 
 #[test]
 fn ioc_remainder_is_cancelled_after_first_bar() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::limit(I, Side::Buy, dec!(5), dec!(90)).with_tif(TimeInForce::Ioc));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::limit(I, Side::Buy, dec!(5), dec!(90)).with_tif(TimeInForce::Ioc),
+    );
     events(&mut b);
     b.on_bar(&bar(1, 100.0, 101.0, 99.0, 100.0));
     let ev = events(&mut b);
@@ -120,7 +144,11 @@ fn ioc_remainder_is_cancelled_after_first_bar() {
 fn day_order_expires_at_end_of_exchange_day() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::limit(I, Side::Buy, dec!(5), dec!(90)));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::limit(I, Side::Buy, dec!(5), dec!(90)),
+    );
     events(&mut b);
     b.on_bar(&bar(1, 100.0, 101.0, 99.0, 100.0));
     b.on_bar(&bar(389, 100.0, 101.0, 99.0, 100.0)); // 15:59 same day
@@ -141,7 +169,11 @@ fn volume_participation_gives_partial_fills() {
         ..no_cost()
     });
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::market(I, Side::Buy, dec!(250)).with_tif(TimeInForce::Gtc));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::market(I, Side::Buy, dec!(250)).with_tif(TimeInForce::Gtc),
+    );
     events(&mut b);
     for k in 1..=3 {
         b.on_bar(&bar(k, 100.0 + k as f64, 105.0, 99.0, 100.0));
@@ -149,7 +181,11 @@ fn volume_participation_gives_partial_fills() {
     let f = fills(&events(&mut b));
     assert_eq!(
         f.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
-        vec![(dec!(100), dec!(101.00)), (dec!(100), dec!(102.00)), (dec!(50), dec!(103.00))]
+        vec![
+            (dec!(100), dec!(101.00)),
+            (dec!(100), dec!(102.00)),
+            (dec!(50), dec!(103.00))
+        ]
     );
 }
 
@@ -192,7 +228,9 @@ fn prompt_cfg() -> BrokerConfig {
 
 fn reply_id(ev: &[ExecEvent]) -> (String, Vec<String>) {
     match ev.last() {
-        Some(ExecEvent::Prompt { prompt, .. }) => (prompt.reply_id.clone(), prompt.message_ids.clone()),
+        Some(ExecEvent::Prompt { prompt, .. }) => {
+            (prompt.reply_id.clone(), prompt.message_ids.clone())
+        }
         other => panic!("expected a prompt, got {other:?}"),
     }
 }
@@ -204,14 +242,28 @@ fn chained_prompts_then_accept() {
     submit(&mut b, 1, OrderRequest::market(I, Side::Buy, dec!(100)));
     let (r1, ids) = reply_id(&events(&mut b));
     assert_eq!(ids, vec!["o10151"]);
-    b.send(ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: r1.clone(), confirmed: true });
+    b.send(ExecCommand::ReplyPrompt {
+        order_id: OrderId(1),
+        reply_id: r1.clone(),
+        confirmed: true,
+    });
     let (r2, ids) = reply_id(&events(&mut b));
     assert_eq!(ids, vec!["o383"]);
     assert_ne!(r1, r2);
     // The first reply id is spent.
-    b.send(ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: r1, confirmed: true });
-    assert!(matches!(&events(&mut b)[0], ExecEvent::Rejected { reason, .. } if reason.contains("reply id not found")));
-    b.send(ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: r2, confirmed: true });
+    b.send(ExecCommand::ReplyPrompt {
+        order_id: OrderId(1),
+        reply_id: r1,
+        confirmed: true,
+    });
+    assert!(
+        matches!(&events(&mut b)[0], ExecEvent::Rejected { reason, .. } if reason.contains("reply id not found"))
+    );
+    b.send(ExecCommand::ReplyPrompt {
+        order_id: OrderId(1),
+        reply_id: r2,
+        confirmed: true,
+    });
     assert!(matches!(events(&mut b)[0], ExecEvent::Accepted { .. }));
 }
 
@@ -221,9 +273,17 @@ fn declined_prompt_rejects_and_suppression_skips() {
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
     submit(&mut b, 1, OrderRequest::market(I, Side::Buy, dec!(10)));
     let (r, _) = reply_id(&events(&mut b));
-    b.send(ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: r, confirmed: false });
-    assert!(matches!(&events(&mut b)[0], ExecEvent::Rejected { reason, .. } if reason == "Order not confirmed"));
-    b.send(ExecCommand::SuppressQuestions { message_ids: vec!["o10151".into()] });
+    b.send(ExecCommand::ReplyPrompt {
+        order_id: OrderId(1),
+        reply_id: r,
+        confirmed: false,
+    });
+    assert!(
+        matches!(&events(&mut b)[0], ExecEvent::Rejected { reason, .. } if reason == "Order not confirmed")
+    );
+    b.send(ExecCommand::SuppressQuestions {
+        message_ids: vec!["o10151".into()],
+    });
     submit(&mut b, 2, OrderRequest::market(I, Side::Buy, dec!(10)));
     assert!(matches!(events(&mut b)[0], ExecEvent::Accepted { .. }));
 }
@@ -232,18 +292,39 @@ fn declined_prompt_rejects_and_suppression_skips() {
 fn cancel_and_modify() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.0));
-    submit(&mut b, 1, OrderRequest::limit(I, Side::Buy, dec!(5), dec!(95)).with_tif(TimeInForce::Gtc));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::limit(I, Side::Buy, dec!(5), dec!(95)).with_tif(TimeInForce::Gtc),
+    );
     events(&mut b);
     let new = OrderRequest::limit(I, Side::Buy, dec!(5), dec!(99.5)).with_tif(TimeInForce::Gtc);
-    b.send(ExecCommand::Modify { order_id: OrderId(1), request: new });
+    b.send(ExecCommand::Modify {
+        order_id: OrderId(1),
+        request: new,
+    });
     assert!(matches!(events(&mut b)[0], ExecEvent::Modified { .. }));
     b.on_bar(&bar(1, 100.0, 101.0, 99.0, 100.0));
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(5), dec!(99.5), T0 + 2 * MIN)]);
-    b.send(ExecCommand::Cancel { order_id: OrderId(1) });
-    assert!(matches!(events(&mut b)[0], ExecEvent::CancelRejected { .. }));
-    submit(&mut b, 2, OrderRequest::limit(I, Side::Sell, dec!(5), dec!(120)).with_tif(TimeInForce::Gtc));
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(5), dec!(99.5), T0 + 2 * MIN)]
+    );
+    b.send(ExecCommand::Cancel {
+        order_id: OrderId(1),
+    });
+    assert!(matches!(
+        events(&mut b)[0],
+        ExecEvent::CancelRejected { .. }
+    ));
+    submit(
+        &mut b,
+        2,
+        OrderRequest::limit(I, Side::Sell, dec!(5), dec!(120)).with_tif(TimeInForce::Gtc),
+    );
     events(&mut b);
-    b.send(ExecCommand::Cancel { order_id: OrderId(2) });
+    b.send(ExecCommand::Cancel {
+        order_id: OrderId(2),
+    });
     assert!(matches!(events(&mut b)[0], ExecEvent::Cancelled { .. }));
     assert_eq!(b.working_orders(), 0);
 }

@@ -39,18 +39,100 @@ pub fn builtin_instruments() -> Vec<Instrument> {
     let one = Decimal::ONE;
     let cent = Decimal::new(1, 2);
     vec![
-        def("AAPL", 265598, SecType::Stk, "NASDAQ", "USD", cent, one, one, ny),
-        def("MSFT", 272093, SecType::Stk, "NASDAQ", "USD", cent, one, one, ny),
-        def("SPY", 756733, SecType::Stk, "ARCA", "USD", cent, one, one, ny),
-        def("QQQ", 320227571, SecType::Stk, "NASDAQ", "USD", cent, one, one, ny),
-        def("IWM", 9579970, SecType::Stk, "ARCA", "USD", cent, one, one, ny),
-        def("ES", 495512563, SecType::Fut, "CME", "USD", Decimal::new(25, 2), one, Decimal::from(50), chi),
-        def("EUR.USD", 12087792, SecType::Cash, "IDEALPRO", "USD", Decimal::new(5, 5), one, one, ny),
-        def("SYNTH", 900000001, SecType::Stk, "SMART", "USD", cent, one, one, ny),
+        def(
+            "AAPL",
+            265598,
+            SecType::Stk,
+            "NASDAQ",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "MSFT",
+            272093,
+            SecType::Stk,
+            "NASDAQ",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "SPY",
+            756733,
+            SecType::Stk,
+            "ARCA",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "QQQ",
+            320227571,
+            SecType::Stk,
+            "NASDAQ",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "IWM",
+            9579970,
+            SecType::Stk,
+            "ARCA",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "ES",
+            495512563,
+            SecType::Fut,
+            "CME",
+            "USD",
+            Decimal::new(25, 2),
+            one,
+            Decimal::from(50),
+            chi,
+        ),
+        def(
+            "EUR.USD",
+            12087792,
+            SecType::Cash,
+            "IDEALPRO",
+            "USD",
+            Decimal::new(5, 5),
+            one,
+            one,
+            ny,
+        ),
+        def(
+            "SYNTH",
+            900000001,
+            SecType::Stk,
+            "SMART",
+            "USD",
+            cent,
+            one,
+            one,
+            ny,
+        ),
     ]
 }
 
 /// A built-in instrument by symbol.
 pub fn builtin(symbol: &str) -> Option<Instrument> {
-    builtin_instruments().into_iter().find(|i| i.symbol == symbol)
+    builtin_instruments()
+        .into_iter()
+        .find(|i| i.symbol == symbol)
 }

@@ -4,7 +4,9 @@ use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Index of an instrument in the run's instrument table (dense, starting at 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct InstrumentId(pub u32);
 
 impl InstrumentId {
@@ -225,7 +227,11 @@ impl Instrument {
 }
 
 /// Round `value` to a multiple of `inc` using `strategy`.
-pub(crate) fn round_to_increment(value: Decimal, inc: Decimal, strategy: RoundingStrategy) -> Decimal {
+pub(crate) fn round_to_increment(
+    value: Decimal,
+    inc: Decimal,
+    strategy: RoundingStrategy,
+) -> Decimal {
     if inc.is_zero() {
         return value;
     }
@@ -263,6 +269,12 @@ mod tests {
     fn rejects_bad_specs() {
         let mut s = Instrument::stock("X");
         s.tick_size = dec!(0);
-        assert!(matches!(s.prepare(), Err(InstrumentError::NotPositive { field: "tick_size", .. })));
+        assert!(matches!(
+            s.prepare(),
+            Err(InstrumentError::NotPositive {
+                field: "tick_size",
+                ..
+            })
+        ));
     }
 }

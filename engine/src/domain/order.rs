@@ -118,10 +118,7 @@ impl ClientOrderId {
 
     /// `None` when `s` is empty, longer than 32 bytes or not printable ASCII.
     pub fn new(s: &str) -> Option<ClientOrderId> {
-        if s.is_empty()
-            || s.len() > Self::MAX_LEN
-            || !s.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
             return None;
         }
         let mut bytes = [0u8; 32];
@@ -216,7 +213,11 @@ impl OrderRequest {
 
     /// A market order for a signed quantity (positive buys, negative sells).
     pub fn market_signed(instrument: InstrumentId, signed: Decimal) -> Self {
-        let side = if signed.is_sign_negative() { Side::Sell } else { Side::Buy };
+        let side = if signed.is_sign_negative() {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
         Self::new(instrument, side, signed.abs(), OrderType::Market)
     }
 

@@ -27,28 +27,44 @@ impl ExecutionClient for TestExec {
     fn send(&mut self, cmd: ExecCommand) {
         self.seen.lock().unwrap().push(cmd.clone());
         match cmd {
-            ExecCommand::Submit { order_id, request, .. } => {
+            ExecCommand::Submit {
+                order_id, request, ..
+            } => {
                 if let Some(ids) = &self.prompt {
                     self.out.push(ExecEvent::Prompt {
                         order_id,
-                        prompt: Prompt { reply_id: format!("r{}", order_id.0), message_ids: ids.clone(), messages: ids.clone() },
+                        prompt: Prompt {
+                            reply_id: format!("r{}", order_id.0),
+                            message_ids: ids.clone(),
+                            messages: ids.clone(),
+                        },
                         ts: self.now,
                     });
                 } else {
                     self.accept(order_id, request);
                 }
             }
-            ExecCommand::ReplyPrompt { order_id, confirmed, .. } => {
+            ExecCommand::ReplyPrompt {
+                order_id,
+                confirmed,
+                ..
+            } => {
                 if confirmed {
                     let req = OrderRequest::market(I, Side::Buy, dec!(10));
                     self.accept(order_id, req);
                 } else {
-                    self.out.push(ExecEvent::Rejected { order_id, reason: "Order not confirmed".into(), ts: self.now });
+                    self.out.push(ExecEvent::Rejected {
+                        order_id,
+                        reason: "Order not confirmed".into(),
+                        ts: self.now,
+                    });
                 }
             }
-            ExecCommand::Cancel { order_id } => {
-                self.out.push(ExecEvent::Cancelled { order_id, reason: None, ts: self.now })
-            }
+            ExecCommand::Cancel { order_id } => self.out.push(ExecEvent::Cancelled {
+                order_id,
+                reason: None,
+                ts: self.now,
+            }),
             _ => {}
         }
     }
@@ -66,7 +82,11 @@ impl ExecutionClient for TestExec {
 
 impl TestExec {
     fn accept(&mut self, order_id: OrderId, request: OrderRequest) {
-        self.out.push(ExecEvent::Accepted { order_id, broker_order_id: Some(order_id.0 + 100), ts: self.now });
+        self.out.push(ExecEvent::Accepted {
+            order_id,
+            broker_order_id: Some(order_id.0 + 100),
+            ts: self.now,
+        });
         if !self.rest {
             self.out.push(ExecEvent::Filled(Fill {
                 order_id,
@@ -114,13 +134,18 @@ impl Strategy for Recorder {
             (_, Some(r)) => format!("denied by {}", r.check),
             _ => String::new(),
         };
+        self.log.lock().unwrap().push(format!(
+            "order {} {:?} {what} pos={}",
+            u.order_id,
+            u.state,
+            ctx.position(u.instrument)
+        ));
+    }
+    fn on_timer(&mut self, t: &Timer, ctx: &mut dyn Ctx) {
         self.log
             .lock()
             .unwrap()
-            .push(format!("order {} {:?} {what} pos={}", u.order_id, u.state, ctx.position(u.instrument)));
-    }
-    fn on_timer(&mut self, t: &Timer, ctx: &mut dyn Ctx) {
-        self.log.lock().unwrap().push(format!("timer {} at={} now={}", t.tag, t.at, ctx.now()));
+            .push(format!("timer {} at={} now={}", t.tag, t.at, ctx.now()));
     }
     fn on_stop(&mut self, _ctx: &mut dyn Ctx) {
         self.log.lock().unwrap().push("stop".into());
@@ -136,7 +161,12 @@ struct Harness {
 fn harness(cfg: KernelConfig, exec: TestExec, script: Script, timers: Vec<(Ts, u64)>) -> Harness {
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = exec.seen.clone();
-    let strategy = Recorder { log: log.clone(), bars: 0, script, timers };
+    let strategy = Recorder {
+        log: log.clone(),
+        bars: 0,
+        script,
+        timers,
+    };
     let kernel = Kernel::new(
         cfg,
         vec![Instrument::stock("SPY")],
@@ -149,7 +179,16 @@ fn harness(cfg: KernelConfig, exec: TestExec, script: Script, timers: Vec<(Ts, u
 }
 
 fn bar(k: i64, close: f64) -> Bar {
-    Bar { instrument: I, ts: k * MIN, ts_end: (k + 1) * MIN, open: close, high: close + 1.0, low: close - 1.0, close, volume: 100.0 }
+    Bar {
+        instrument: I,
+        ts: k * MIN,
+        ts_end: (k + 1) * MIN,
+        open: close,
+        high: close + 1.0,
+        low: close - 1.0,
+        close,
+        volume: 100.0,
+    }
 }
 
 fn log(h: &Harness) -> Vec<String> {
@@ -164,7 +203,10 @@ fn commands_are_buffered_and_events_arrive_in_order() {
         Box::new(|k, bar, ctx| {
             if k == 1 {
                 ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(10)));
-                assert!(ctx.position(bar.instrument).is_zero(), "submit is buffered until the hook returns");
+                assert!(
+                    ctx.position(bar.instrument).is_zero(),
+                    "submit is buffered until the hook returns"
+                );
             }
         }),
         vec![],
@@ -187,7 +229,10 @@ fn commands_are_buffered_and_events_arrive_in_order() {
         ]
     );
     assert_eq!(h.kernel.portfolio().quantity(I), dec!(10));
-    assert_eq!(h.kernel.equity_curve().equity, vec![dec!(100000), dec!(100000), dec!(100010)]);
+    assert_eq!(
+        h.kernel.equity_curve().equity,
+        vec![dec!(100000), dec!(100000), dec!(100010)]
+    );
     assert_eq!(h.kernel.bar_counts(), (3, 1), "held through bar 2 only");
     assert_eq!(h.kernel.fills().len(), 1);
 }
@@ -195,7 +240,10 @@ fn commands_are_buffered_and_events_arrive_in_order() {
 #[test]
 fn risk_refusal_reaches_strategy_and_audit_but_not_the_venue() {
     let cfg = KernelConfig {
-        risk: RiskConfig { max_order_quantity: Some(dec!(5)), ..RiskConfig::default() },
+        risk: RiskConfig {
+            max_order_quantity: Some(dec!(5)),
+            ..RiskConfig::default()
+        },
         ..KernelConfig::default()
     };
     let mut h = harness(
@@ -210,7 +258,10 @@ fn risk_refusal_reaches_strategy_and_audit_but_not_the_venue() {
     assert!(log(&h).contains(&"order 1 Denied denied by max_order_quantity pos=0".to_string()));
     assert!(h.seen.lock().unwrap().is_empty());
     assert_eq!(h.kernel.audit().count(AuditKind::RiskRefusal), 1);
-    assert_eq!(h.kernel.order_manager().get(OrderId(1)).unwrap().state, OrderState::Denied);
+    assert_eq!(
+        h.kernel.order_manager().get(OrderId(1)).unwrap().state,
+        OrderState::Denied
+    );
 }
 
 #[test]
@@ -221,8 +272,14 @@ fn prompts_are_answered_by_policy() {
     ] {
         let mut prompts = PromptPolicy::default();
         prompts.rules.insert("o163".into(), decision);
-        let cfg = KernelConfig { prompts, ..KernelConfig::default() };
-        let exec = TestExec { prompt: Some(vec!["o163".into()]), ..TestExec::default() };
+        let cfg = KernelConfig {
+            prompts,
+            ..KernelConfig::default()
+        };
+        let exec = TestExec {
+            prompt: Some(vec!["o163".into()]),
+            ..TestExec::default()
+        };
         let mut h = harness(
             cfg,
             exec,
@@ -238,7 +295,9 @@ fn prompts_are_answered_by_policy() {
         assert_eq!(o.state, want_state);
         assert_eq!(o.prompts, 1);
         let seen = h.seen.lock().unwrap();
-        assert!(seen.iter().any(|c| matches!(c, ExecCommand::ReplyPrompt { confirmed: c, .. } if *c == confirmed)));
+        assert!(seen.iter().any(
+            |c| matches!(c, ExecCommand::ReplyPrompt { confirmed: c, .. } if *c == confirmed)
+        ));
         assert_eq!(h.kernel.audit().count(AuditKind::PromptDecision), 1);
     }
 }
@@ -269,29 +328,45 @@ fn timers_fire_in_time_order_before_later_events() {
 #[test]
 fn kill_switch_halts_trading_and_cancels_open_orders() {
     let cfg = KernelConfig {
-        risk: RiskConfig { max_drawdown: Some(dec!(0.01)), ..RiskConfig::default() },
+        risk: RiskConfig {
+            max_drawdown: Some(dec!(0.01)),
+            ..RiskConfig::default()
+        },
         ..KernelConfig::default()
     };
-    let exec = TestExec { rest: true, ..TestExec::default() };
+    let exec = TestExec {
+        rest: true,
+        ..TestExec::default()
+    };
     let mut h = harness(
         cfg,
         exec,
         Box::new(|k, bar, ctx| {
             if k <= 2 {
-                ctx.submit(OrderRequest::limit(bar.instrument, Side::Buy, dec!(10), dec!(50)));
+                ctx.submit(OrderRequest::limit(
+                    bar.instrument,
+                    Side::Buy,
+                    dec!(10),
+                    dec!(50),
+                ));
             }
         }),
         vec![],
     );
     h.kernel.on_bar(&bar(0, 100.0));
     // Fake a position by hand through a fill event on a resting order.
-    h.kernel.exec_fill_for_test(OrderId(1), dec!(1000), dec!(100));
+    h.kernel
+        .exec_fill_for_test(OrderId(1), dec!(1000), dec!(100));
     h.kernel.on_bar(&bar(1, 100.0));
     assert_eq!(h.kernel.risk().kill_switch(), KillSwitchState::Active);
     h.kernel.on_bar(&bar(2, 98.0)); // equity 100000 → 98000: 2 % drawdown
     assert_eq!(h.kernel.risk().kill_switch(), KillSwitchState::Halted);
     let om = h.kernel.order_manager();
     assert_eq!(om.get(OrderId(2)).unwrap().state, OrderState::Cancelled);
-    assert_eq!(om.get(OrderId(3)).unwrap().state, OrderState::Denied, "orders after the halt are refused");
+    assert_eq!(
+        om.get(OrderId(3)).unwrap().state,
+        OrderState::Denied,
+        "orders after the halt are refused"
+    );
     assert_eq!(h.kernel.audit().count(AuditKind::KillSwitch), 1);
 }

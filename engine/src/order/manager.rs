@@ -159,10 +159,18 @@ impl OrderManager {
 
     /// Find an order by its client order id (`cOID`).
     pub fn by_client_id(&self, cid: &str) -> Option<&Order> {
-        self.orders.iter().find(|o| o.client_order_id.as_str() == cid)
+        self.orders
+            .iter()
+            .find(|o| o.client_order_id.as_str() == cid)
     }
 
-    fn push(&mut self, id: OrderId, request: OrderRequest, state: OrderState, now: Ts) -> Result<&mut Order, OmError> {
+    fn push(
+        &mut self,
+        id: OrderId,
+        request: OrderRequest,
+        state: OrderState,
+        now: Ts,
+    ) -> Result<&mut Order, OmError> {
         let expected = self.next_id();
         if id != expected {
             return Err(OmError::OutOfSequence { got: id, expected });
@@ -230,7 +238,12 @@ impl OrderManager {
         })
     }
 
-    fn step(&mut self, id: OrderId, event: OrderEvent, now: Ts) -> Result<(OrderState, OrderState), OmError> {
+    fn step(
+        &mut self,
+        id: OrderId,
+        event: OrderEvent,
+        now: Ts,
+    ) -> Result<(OrderState, OrderState), OmError> {
         let o = self.get_mut(id)?;
         let prev = o.state;
         let next = transition(prev, event, !o.filled_qty.is_zero())
@@ -275,7 +288,10 @@ impl OrderManager {
         let request = approved.into_inner();
         self.step(id, OrderEvent::ModifyRequested, now)?;
         self.get_mut(id)?.pending_modify = Some(request);
-        Ok(ExecCommand::Modify { order_id: id, request })
+        Ok(ExecCommand::Modify {
+            order_id: id,
+            request,
+        })
     }
 
     /// Apply one execution event. Commands the manager must send in response (prompt
@@ -289,7 +305,11 @@ impl OrderManager {
     ) -> Result<Option<OrderUpdate>, OmError> {
         let id = event.order_id();
         let now = event.ts();
-        let instrument = self.get(id).ok_or(OmError::UnknownOrder(id))?.request.instrument;
+        let instrument = self
+            .get(id)
+            .ok_or(OmError::UnknownOrder(id))?
+            .request
+            .instrument;
         let update = |(previous, state): (OrderState, OrderState)| OrderUpdate {
             order_id: id,
             instrument,
@@ -299,18 +319,27 @@ impl OrderManager {
             refusal: None,
         };
         match event {
-            ExecEvent::Accepted { broker_order_id, .. } => {
+            ExecEvent::Accepted {
+                broker_order_id, ..
+            } => {
                 let (prev, next) = self.step(id, OrderEvent::Accepted, now)?;
                 if broker_order_id.is_some() {
                     self.get_mut(id)?.broker_order_id = *broker_order_id;
                 }
                 Ok((prev != next).then(|| update((prev, next))))
             }
-            ExecEvent::Prompt { prompt, .. } => self.on_prompt(id, prompt, now, out, audit).map(|s| s.map(update)),
+            ExecEvent::Prompt { prompt, .. } => self
+                .on_prompt(id, prompt, now, out, audit)
+                .map(|s| s.map(update)),
             ExecEvent::Rejected { reason, .. } => {
                 let s = self.step(id, OrderEvent::Rejected, now)?;
                 self.get_mut(id)?.reason = Some(reason.clone());
-                audit.record(now, AuditKind::BrokerRejection, Some(id), format!("order rejected: {reason}"));
+                audit.record(
+                    now,
+                    AuditKind::BrokerRejection,
+                    Some(id),
+                    format!("order rejected: {reason}"),
+                );
                 Ok(Some(update(s)))
             }
             ExecEvent::Filled(fill) => {
@@ -351,7 +380,12 @@ impl OrderManager {
             }
             ExecEvent::CancelRejected { reason, .. } => {
                 let s = self.step(id, OrderEvent::CancelRejected, now)?;
-                audit.record(now, AuditKind::BrokerRejection, Some(id), format!("cancel rejected: {reason}"));
+                audit.record(
+                    now,
+                    AuditKind::BrokerRejection,
+                    Some(id),
+                    format!("cancel rejected: {reason}"),
+                );
                 Ok(Some(update(s)))
             }
             ExecEvent::Modified { request, .. } => {
@@ -366,7 +400,12 @@ impl OrderManager {
             ExecEvent::ModifyRejected { reason, .. } => {
                 let s = self.step(id, OrderEvent::ModifyRejected, now)?;
                 self.get_mut(id)?.pending_modify = None;
-                audit.record(now, AuditKind::BrokerRejection, Some(id), format!("modify rejected: {reason}"));
+                audit.record(
+                    now,
+                    AuditKind::BrokerRejection,
+                    Some(id),
+                    format!("modify rejected: {reason}"),
+                );
                 Ok(Some(update(s)))
             }
             ExecEvent::Expired { .. } => {
@@ -393,7 +432,11 @@ impl OrderManager {
                 now,
                 AuditKind::PromptDecision,
                 Some(id),
-                format!("prompt {} message {mid}: {} ({text})", prompt.reply_id, decision.as_str()),
+                format!(
+                    "prompt {} message {mid}: {} ({text})",
+                    prompt.reply_id,
+                    decision.as_str()
+                ),
             );
         }
         out.push(ExecCommand::ReplyPrompt {

@@ -112,7 +112,8 @@ mod tests {
     fn per_id_rules_and_default() {
         let mut p = PromptPolicy::default();
         p.rules.insert("o163".into(), PromptDecision::Confirm);
-        p.rules.insert("o354".into(), PromptDecision::ConfirmAndSuppress);
+        p.rules
+            .insert("o354".into(), PromptDecision::ConfirmAndSuppress);
         let v = p.decide(&prompt(&["o163", "o354"]));
         assert!(v.confirmed);
         assert_eq!(v.suppress, vec!["o354".to_string()]);

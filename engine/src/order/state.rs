@@ -122,7 +122,11 @@ pub fn transition(
 ) -> Result<OrderState, IllegalTransition> {
     use OrderEvent as E;
     use OrderState as S;
-    let working = if has_fills { S::PartiallyFilled } else { S::Working };
+    let working = if has_fills {
+        S::PartiallyFilled
+    } else {
+        S::Working
+    };
     let next = match (state, event) {
         // Submission and prompts.
         (S::PendingSubmit, E::PromptReceived) => S::AwaitingConfirmation,
@@ -182,19 +186,49 @@ mod tests {
     fn table_driven_transitions() {
         let cases: &[(S, E, bool, Option<S>)] = &[
             (S::PendingSubmit, E::Accepted, false, Some(S::Working)),
-            (S::PendingSubmit, E::PromptReceived, false, Some(S::AwaitingConfirmation)),
-            (S::AwaitingConfirmation, E::PromptConfirmed, false, Some(S::PendingSubmit)),
-            (S::AwaitingConfirmation, E::PromptDeclined, false, Some(S::Rejected)),
+            (
+                S::PendingSubmit,
+                E::PromptReceived,
+                false,
+                Some(S::AwaitingConfirmation),
+            ),
+            (
+                S::AwaitingConfirmation,
+                E::PromptConfirmed,
+                false,
+                Some(S::PendingSubmit),
+            ),
+            (
+                S::AwaitingConfirmation,
+                E::PromptDeclined,
+                false,
+                Some(S::Rejected),
+            ),
             (S::AwaitingConfirmation, E::Accepted, false, None),
             (S::PendingSubmit, E::Rejected, false, Some(S::Rejected)),
             (S::Working, E::PartialFill, false, Some(S::PartiallyFilled)),
             (S::PartiallyFilled, E::FinalFill, true, Some(S::Filled)),
-            (S::Working, E::CancelRequested, false, Some(S::PendingCancel)),
+            (
+                S::Working,
+                E::CancelRequested,
+                false,
+                Some(S::PendingCancel),
+            ),
             (S::PendingCancel, E::CancelRejected, false, Some(S::Working)),
-            (S::PendingCancel, E::CancelRejected, true, Some(S::PartiallyFilled)),
+            (
+                S::PendingCancel,
+                E::CancelRejected,
+                true,
+                Some(S::PartiallyFilled),
+            ),
             (S::PendingCancel, E::FinalFill, true, Some(S::Filled)),
             (S::PendingCancel, E::Cancelled, true, Some(S::Cancelled)),
-            (S::PendingModify, E::ModifyAccepted, true, Some(S::PartiallyFilled)),
+            (
+                S::PendingModify,
+                E::ModifyAccepted,
+                true,
+                Some(S::PartiallyFilled),
+            ),
             (S::Working, E::Expired, false, Some(S::Expired)),
             (S::Filled, E::Cancelled, true, None),
             (S::Filled, E::PartialFill, true, None),
@@ -202,7 +236,12 @@ mod tests {
             (S::Denied, E::Accepted, false, None),
             (S::Rejected, E::FinalFill, false, None),
             (S::Working, E::PromptReceived, false, None),
-            (S::PendingSubmit, E::CancelRequested, false, Some(S::PendingCancel)),
+            (
+                S::PendingSubmit,
+                E::CancelRequested,
+                false,
+                Some(S::PendingCancel),
+            ),
             (S::AwaitingConfirmation, E::CancelRequested, false, None),
         ];
         for &(from, event, fills, want) in cases {

@@ -80,7 +80,9 @@ impl RiskContext<'_> {
     pub fn reduces_exposure(&self, req: &OrderRequest) -> bool {
         let pos = self.position + self.open_order_qty;
         let after = pos + req.signed_quantity();
-        !pos.is_zero() && after.abs() < pos.abs() && (after.is_zero() || after.is_sign_positive() == pos.is_sign_positive())
+        !pos.is_zero()
+            && after.abs() < pos.abs()
+            && (after.is_zero() || after.is_sign_positive() == pos.is_sign_positive())
     }
 }
 
@@ -91,7 +93,9 @@ pub enum RefusalReason {
     UnknownInstrument { instrument: u32 },
     #[error("kill switch is Halted: no orders are accepted")]
     Halted,
-    #[error("kill switch is Reducing: only orders that reduce the position pass (position {position}, order {order})")]
+    #[error(
+        "kill switch is Reducing: only orders that reduce the position pass (position {position}, order {order})"
+    )]
     ReducingOnly { position: Decimal, order: Decimal },
     #[error("quantity {quantity} is not a positive whole number of lots ({lot})")]
     InvalidQuantity { quantity: Decimal, lot: Decimal },
@@ -108,7 +112,9 @@ pub enum RefusalReason {
     MaxOrderNotional { notional: Decimal, limit: Decimal },
     #[error("no reference price to value the order (no market data yet)")]
     NoReferencePrice,
-    #[error("price {price} is {distance_bps} bps from the last price {last}, beyond the band of {band_bps} bps")]
+    #[error(
+        "price {price} is {distance_bps} bps from the last price {last}, beyond the band of {band_bps} bps"
+    )]
     PriceBand {
         price: Decimal,
         last: Decimal,
@@ -172,7 +178,12 @@ impl RiskChain {
             checks.push(Box::new(MaxOpenOrders { limit }));
         }
         RiskChain {
-            kill_switch: KillSwitch::new(cfg.max_daily_loss, cfg.max_drawdown, cfg.kill_switch_action, tz),
+            kill_switch: KillSwitch::new(
+                cfg.max_daily_loss,
+                cfg.max_drawdown,
+                cfg.kill_switch_action,
+                tz,
+            ),
             checks,
             rate: cfg.max_orders_per_second.map(OrderRateLimiter::new),
         }

@@ -40,19 +40,57 @@ fn table_of_refusals() {
     type Tweak = fn(&mut RiskContext<'_>);
     let none: Tweak = |_| {};
     let rows: Vec<(&str, OrderRequest, Tweak, Option<&str>)> = vec![
-        ("ok market", OrderRequest::market(I, Side::Buy, dec!(100)), none, None),
-        ("zero qty", OrderRequest::market(I, Side::Buy, dec!(0)), none, Some("validity")),
-        ("fractional qty", OrderRequest::market(I, Side::Buy, dec!(1.5)), none, Some("validity")),
         (
-            "limit without price",
-            OrderRequest { limit_price: None, ..OrderRequest::limit(I, Side::Buy, dec!(1), dec!(1)) },
+            "ok market",
+            OrderRequest::market(I, Side::Buy, dec!(100)),
+            none,
+            None,
+        ),
+        (
+            "zero qty",
+            OrderRequest::market(I, Side::Buy, dec!(0)),
             none,
             Some("validity"),
         ),
-        ("too big", OrderRequest::market(I, Side::Buy, dec!(501)), none, Some("max_order_quantity")),
-        ("too much notional", OrderRequest::limit(I, Side::Buy, dec!(450), dec!(100)), none, Some("max_order_notional")),
-        ("outside band", OrderRequest::limit(I, Side::Buy, dec!(10), dec!(104)), none, Some("price_band")),
-        ("inside band", OrderRequest::limit(I, Side::Buy, dec!(10), dec!(102.99)), none, None),
+        (
+            "fractional qty",
+            OrderRequest::market(I, Side::Buy, dec!(1.5)),
+            none,
+            Some("validity"),
+        ),
+        (
+            "limit without price",
+            OrderRequest {
+                limit_price: None,
+                ..OrderRequest::limit(I, Side::Buy, dec!(1), dec!(1))
+            },
+            none,
+            Some("validity"),
+        ),
+        (
+            "too big",
+            OrderRequest::market(I, Side::Buy, dec!(501)),
+            none,
+            Some("max_order_quantity"),
+        ),
+        (
+            "too much notional",
+            OrderRequest::limit(I, Side::Buy, dec!(450), dec!(100)),
+            none,
+            Some("max_order_notional"),
+        ),
+        (
+            "outside band",
+            OrderRequest::limit(I, Side::Buy, dec!(10), dec!(104)),
+            none,
+            Some("price_band"),
+        ),
+        (
+            "inside band",
+            OrderRequest::limit(I, Side::Buy, dec!(10), dec!(102.99)),
+            none,
+            None,
+        ),
         (
             "position limit",
             OrderRequest::market(I, Side::Buy, dec!(200)),
@@ -135,10 +173,21 @@ fn kill_switch_drawdown_halts_and_reduce_mode_allows_only_reductions() {
     let mut c = ctx(&inst);
     c.position = dec!(100);
     let add = chain.check(OrderRequest::market(I, Side::Buy, dec!(10)), &c);
-    assert!(matches!(add.unwrap_err().reason, RefusalReason::ReducingOnly { .. }));
-    assert!(chain.check(OrderRequest::market(I, Side::Sell, dec!(100)), &c).is_ok());
+    assert!(matches!(
+        add.unwrap_err().reason,
+        RefusalReason::ReducingOnly { .. }
+    ));
+    assert!(
+        chain
+            .check(OrderRequest::market(I, Side::Sell, dec!(100)), &c)
+            .is_ok()
+    );
     // Flipping through zero is not a reduction.
-    assert!(chain.check(OrderRequest::market(I, Side::Sell, dec!(150)), &c).is_err());
+    assert!(
+        chain
+            .check(OrderRequest::market(I, Side::Sell, dec!(150)), &c)
+            .is_err()
+    );
 }
 
 #[test]
@@ -160,6 +209,8 @@ fn kill_switch_daily_loss_resets_each_exchange_day() {
     assert_eq!(change.to, KillSwitchState::Halted);
     assert_eq!(chain.kill_switch(), KillSwitchState::Halted);
     let inst = Instrument::stock("SPY");
-    let err = chain.check(OrderRequest::market(I, Side::Sell, dec!(1)), &ctx(&inst)).unwrap_err();
+    let err = chain
+        .check(OrderRequest::market(I, Side::Sell, dec!(1)), &ctx(&inst))
+        .unwrap_err();
     assert_eq!(err.reason, RefusalReason::Halted);
 }

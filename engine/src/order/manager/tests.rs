@@ -20,7 +20,9 @@ fn approve(req: OrderRequest) -> Approved<OrderRequest> {
         gross_exposure: Decimal::ZERO,
         equity: dec!(100000),
     };
-    RiskChain::permissive().check(req, &ctx).expect("valid request")
+    RiskChain::permissive()
+        .check(req, &ctx)
+        .expect("valid request")
 }
 
 fn fill(id: u64, qty: Decimal, price: Decimal) -> ExecEvent {
@@ -38,7 +40,8 @@ fn fill(id: u64, qty: Decimal, price: Decimal) -> ExecEvent {
 fn policy() -> PromptPolicy {
     let mut p = PromptPolicy::default();
     p.rules.insert("o163".into(), PromptDecision::Confirm);
-    p.rules.insert("o354".into(), PromptDecision::ConfirmAndSuppress);
+    p.rules
+        .insert("o354".into(), PromptDecision::ConfirmAndSuppress);
     p
 }
 
@@ -47,19 +50,44 @@ fn full_lifecycle_with_partial_fills() {
     let mut om = OrderManager::new(policy(), "T-");
     let mut audit = AuditLog::default();
     let mut out = Vec::new();
-    let cmd = om.submit(OrderId(1), approve(OrderRequest::market(I, Side::Buy, dec!(10))), 1).unwrap();
+    let cmd = om
+        .submit(
+            OrderId(1),
+            approve(OrderRequest::market(I, Side::Buy, dec!(10))),
+            1,
+        )
+        .unwrap();
     match cmd {
-        ExecCommand::Submit { client_order_id, .. } => assert_eq!(client_order_id.as_str(), "T-1"),
+        ExecCommand::Submit {
+            client_order_id, ..
+        } => assert_eq!(client_order_id.as_str(), "T-1"),
         other => panic!("unexpected {other:?}"),
     }
     let u = om
-        .apply(&ExecEvent::Accepted { order_id: OrderId(1), broker_order_id: Some(77), ts: 2 }, &mut out, &mut audit)
+        .apply(
+            &ExecEvent::Accepted {
+                order_id: OrderId(1),
+                broker_order_id: Some(77),
+                ts: 2,
+            },
+            &mut out,
+            &mut audit,
+        )
         .unwrap()
         .unwrap();
-    assert_eq!((u.previous, u.state), (OrderState::PendingSubmit, OrderState::Working));
-    let u = om.apply(&fill(1, dec!(4), dec!(100)), &mut out, &mut audit).unwrap().unwrap();
+    assert_eq!(
+        (u.previous, u.state),
+        (OrderState::PendingSubmit, OrderState::Working)
+    );
+    let u = om
+        .apply(&fill(1, dec!(4), dec!(100)), &mut out, &mut audit)
+        .unwrap()
+        .unwrap();
     assert_eq!(u.state, OrderState::PartiallyFilled);
-    let u = om.apply(&fill(1, dec!(6), dec!(101)), &mut out, &mut audit).unwrap().unwrap();
+    let u = om
+        .apply(&fill(1, dec!(6), dec!(101)), &mut out, &mut audit)
+        .unwrap()
+        .unwrap();
     assert_eq!(u.state, OrderState::Filled);
     let o = om.get(OrderId(1)).unwrap();
     assert_eq!(o.avg_fill_price, dec!(100.6));
@@ -67,10 +95,20 @@ fn full_lifecycle_with_partial_fills() {
     assert_eq!(o.broker_order_id, Some(77));
     assert_eq!(om.open_count(), 0);
     // Anything after Filled is illegal and changes nothing.
-    let err = om.apply(&fill(1, dec!(1), dec!(1)), &mut out, &mut audit).unwrap_err();
+    let err = om
+        .apply(&fill(1, dec!(1), dec!(1)), &mut out, &mut audit)
+        .unwrap_err();
     assert!(matches!(err, OmError::Overfill { .. }), "{err}");
     let err = om
-        .apply(&ExecEvent::Cancelled { order_id: OrderId(1), reason: None, ts: 9 }, &mut out, &mut audit)
+        .apply(
+            &ExecEvent::Cancelled {
+                order_id: OrderId(1),
+                reason: None,
+                ts: 9,
+            },
+            &mut out,
+            &mut audit,
+        )
         .unwrap_err();
     assert!(matches!(err, OmError::Illegal { .. }), "{err}");
     assert_eq!(om.get(OrderId(1)).unwrap().state, OrderState::Filled);
@@ -81,22 +119,44 @@ fn prompt_confirmed_suppressed_and_audited() {
     let mut om = OrderManager::new(policy(), "T-");
     let mut audit = AuditLog::default();
     let mut out = Vec::new();
-    om.submit(OrderId(1), approve(OrderRequest::market(I, Side::Buy, dec!(10))), 1).unwrap();
+    om.submit(
+        OrderId(1),
+        approve(OrderRequest::market(I, Side::Buy, dec!(10))),
+        1,
+    )
+    .unwrap();
     let prompt = Prompt {
         reply_id: "abc".into(),
         message_ids: vec!["o163".into(), "o354".into()],
         messages: vec!["price far from market".into(), "no market data".into()],
     };
     let u = om
-        .apply(&ExecEvent::Prompt { order_id: OrderId(1), prompt, ts: 2 }, &mut out, &mut audit)
+        .apply(
+            &ExecEvent::Prompt {
+                order_id: OrderId(1),
+                prompt,
+                ts: 2,
+            },
+            &mut out,
+            &mut audit,
+        )
         .unwrap();
-    assert!(u.is_none(), "confirmed prompt leaves the order pending submit");
+    assert!(
+        u.is_none(),
+        "confirmed prompt leaves the order pending submit"
+    );
     assert_eq!(om.get(OrderId(1)).unwrap().state, OrderState::PendingSubmit);
     assert_eq!(
         out,
         vec![
-            ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: "abc".into(), confirmed: true },
-            ExecCommand::SuppressQuestions { message_ids: vec!["o354".into()] },
+            ExecCommand::ReplyPrompt {
+                order_id: OrderId(1),
+                reply_id: "abc".into(),
+                confirmed: true
+            },
+            ExecCommand::SuppressQuestions {
+                message_ids: vec!["o354".into()]
+            },
         ]
     );
     assert_eq!(audit.count(AuditKind::PromptDecision), 2);
@@ -108,19 +168,46 @@ fn prompt_declined_rejects_order() {
     let mut om = OrderManager::new(policy(), "T-");
     let mut audit = AuditLog::default();
     let mut out = Vec::new();
-    om.submit(OrderId(1), approve(OrderRequest::market(I, Side::Sell, dec!(10))), 1).unwrap();
+    om.submit(
+        OrderId(1),
+        approve(OrderRequest::market(I, Side::Sell, dec!(10))),
+        1,
+    )
+    .unwrap();
     let prompt = Prompt {
         reply_id: "q9".into(),
         message_ids: vec!["o383".into()],
         messages: vec!["size limit".into()],
     };
     let u = om
-        .apply(&ExecEvent::Prompt { order_id: OrderId(1), prompt, ts: 2 }, &mut out, &mut audit)
+        .apply(
+            &ExecEvent::Prompt {
+                order_id: OrderId(1),
+                prompt,
+                ts: 2,
+            },
+            &mut out,
+            &mut audit,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(u.state, OrderState::Rejected);
-    assert_eq!(out, vec![ExecCommand::ReplyPrompt { order_id: OrderId(1), reply_id: "q9".into(), confirmed: false }]);
-    assert!(om.get(OrderId(1)).unwrap().reason.as_deref().unwrap().contains("o383"));
+    assert_eq!(
+        out,
+        vec![ExecCommand::ReplyPrompt {
+            order_id: OrderId(1),
+            reply_id: "q9".into(),
+            confirmed: false
+        }]
+    );
+    assert!(
+        om.get(OrderId(1))
+            .unwrap()
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("o383")
+    );
     assert!(audit.records()[0].detail.contains("o383: reject"));
     assert_eq!(om.open_count(), 0);
 }
@@ -132,24 +219,62 @@ fn cancel_and_modify_requests() {
     let mut out = Vec::new();
     let req = OrderRequest::limit(I, Side::Buy, dec!(10), dec!(99));
     om.submit(OrderId(1), approve(req), 1).unwrap();
-    om.apply(&ExecEvent::Accepted { order_id: OrderId(1), broker_order_id: None, ts: 2 }, &mut out, &mut audit).unwrap();
+    om.apply(
+        &ExecEvent::Accepted {
+            order_id: OrderId(1),
+            broker_order_id: None,
+            ts: 2,
+        },
+        &mut out,
+        &mut audit,
+    )
+    .unwrap();
     let new_req = OrderRequest::limit(I, Side::Buy, dec!(10), dec!(98.5));
     assert_eq!(
         om.request_modify(OrderId(1), approve(new_req), 3).unwrap(),
-        ExecCommand::Modify { order_id: OrderId(1), request: new_req }
+        ExecCommand::Modify {
+            order_id: OrderId(1),
+            request: new_req
+        }
     );
-    om.apply(&ExecEvent::Modified { order_id: OrderId(1), request: new_req, ts: 4 }, &mut out, &mut audit).unwrap();
-    assert_eq!(om.get(OrderId(1)).unwrap().request.limit_price, Some(dec!(98.5)));
+    om.apply(
+        &ExecEvent::Modified {
+            order_id: OrderId(1),
+            request: new_req,
+            ts: 4,
+        },
+        &mut out,
+        &mut audit,
+    )
+    .unwrap();
+    assert_eq!(
+        om.get(OrderId(1)).unwrap().request.limit_price,
+        Some(dec!(98.5))
+    );
     assert_eq!(om.open_qty(I), dec!(10));
     om.request_cancel(OrderId(1), 5).unwrap();
-    assert!(matches!(om.request_cancel(OrderId(1), 5), Err(OmError::NotOpen { .. })));
+    assert!(matches!(
+        om.request_cancel(OrderId(1), 5),
+        Err(OmError::NotOpen { .. })
+    ));
     let u = om
-        .apply(&ExecEvent::Cancelled { order_id: OrderId(1), reason: None, ts: 6 }, &mut out, &mut audit)
+        .apply(
+            &ExecEvent::Cancelled {
+                order_id: OrderId(1),
+                reason: None,
+                ts: 6,
+            },
+            &mut out,
+            &mut audit,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(u.state, OrderState::Cancelled);
     assert_eq!(om.open_qty(I), dec!(0));
-    assert!(matches!(om.request_cancel(OrderId(9), 7), Err(OmError::UnknownOrder(_))));
+    assert!(matches!(
+        om.request_cancel(OrderId(9), 7),
+        Err(OmError::UnknownOrder(_))
+    ));
 }
 
 #[derive(Clone, Debug)]

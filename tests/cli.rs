@@ -1,0 +1,222 @@
+//! The CLI end to end: the default backtest, outputs, overrides, and bad input (each case
+//! asserts exit code 2 and the exact one-line message).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tickline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tickline"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TICKLINE_LOG")
+        .output()
+        .expect("tickline runs")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+/// A temp folder with a small synthetic data file.
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("SYNTH_1m.csv");
+    let o = tickline(
+        dir.path(),
+        &[
+            "data",
+            "synth",
+            "--bars",
+            "2000",
+            "--seed",
+            "5",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    (dir, data)
+}
+
+#[test]
+fn default_backtest_writes_every_result_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = repo().join("config/default.toml");
+    let o = tickline(
+        dir.path(),
+        &[
+            "backtest",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("total return") && stdout.contains("M bars/s"),
+        "{stdout}"
+    );
+    for f in [
+        "trades.csv",
+        "orders.csv",
+        "equity.csv",
+        "audit.csv",
+        "summary.json",
+        "report.html",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "bars",
+        "load_seconds",
+        "run_seconds",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "cagr",
+        "win_rate",
+        "exposure",
+        "commissions",
+        "trades",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["bars"], 7800);
+    let trades = std::fs::read_to_string(out.join("trades.csv")).unwrap();
+    assert!(trades.starts_with("time,symbol,side,quantity,price,commission,order_id"));
+    assert_eq!(
+        trades.lines().count() as u64 - 1,
+        summary["fills"].as_u64().unwrap()
+    );
+    let equity = std::fs::read_to_string(out.join("equity.csv")).unwrap();
+    assert_eq!(equity.lines().count(), 7801);
+}
+
+#[test]
+fn overrides_change_the_run() {
+    let (dir, data) = workspace();
+    let run = |extra: &[&str]| {
+        let out = dir.path().join(format!("o{}", extra.len()));
+        let mut args = vec![
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = tickline(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out.join("summary.json")).unwrap()
+    };
+    let base = run(&[]);
+    let changed = run(&[
+        "--set",
+        "strategy.params.fast=5",
+        "--set",
+        "broker.commission=none",
+    ]);
+    assert_ne!(base, changed);
+    let v: serde_json::Value = serde_json::from_str(&changed).unwrap();
+    assert_eq!(v["commissions"], 0.0);
+    assert!(v["params"].as_str().unwrap().contains("fast = 5"));
+}
+
+#[test]
+fn strategies_lists_the_registry() {
+    let o = tickline(&repo(), &["strategies"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ema_cross"));
+}
+
+/// Each bad input: exit code 2 and exactly this message on stderr.
+#[test]
+fn bad_input_gives_exit_code_2_and_a_clear_message() {
+    let (dir, data) = workspace();
+    let d = dir.path();
+    let data = data.to_str().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good_cfg = "[strategy]\nname = \"ema_cross\"\n";
+    let bad_key = write(
+        "bad_key.toml",
+        "[strategy]\nname = \"ema_cross\"\n[broker]\nfil = \"close\"\n",
+    );
+    let bad_toml = write("bad_toml.toml", "[strategy\nname = 1\n");
+    let bad_type = write(
+        "bad_type.toml",
+        "[strategy]\nname = \"ema_cross\"\n[strategy.params]\nfast = \"ten\"\n",
+    );
+    let unknown_param = write(
+        "unknown_param.toml",
+        "[strategy]\nname = \"ema_cross\"\n[strategy.params]\nfats = 3\n",
+    );
+    let cfg = write("good.toml", good_cfg);
+    let unordered = write(
+        "XYZ_1m.csv",
+        "ts,open,high,low,close,volume\n2024-01-02T09:31:00,1,1,1,1,1\n2024-01-02T09:30:00,1,1,1,1,1\n",
+    );
+    let unknown_sym = write(
+        "ZZZZ_1m.csv",
+        "ts,open,high,low,close,volume\n2024-01-02T09:30:00,1,1,1,1,1\n",
+    );
+    let no_close = write(
+        "AAPL_a.csv",
+        "ts,open,high,low,volume\n2024-01-02T09:30:00,1,1,1,1\n",
+    );
+    let high_low = write(
+        "AAPL_b.csv",
+        "ts,open,high,low,close,volume\n2024-01-02T09:30:00,10,9,11,10,1\n",
+    );
+    let bad_num = write(
+        "AAPL_c.csv",
+        "ts,open,high,low,close,volume\n2024-01-02T09:30:00,abc,1,1,1,1\n",
+    );
+    let missing = d.join("nope.csv");
+    let missing = missing.to_str().unwrap();
+
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["backtest", "--data", data, "--strategy", "moon"], "error: unknown strategy `moon` (valid: ema_cross".into()),
+        (vec!["backtest", "--config", &bad_key, "--data", data], format!("error: {bad_key}: broker.fil: unknown field `fil`, expected one of `fill`")),
+        (vec!["backtest", "--config", &bad_toml, "--data", data], format!("error: {bad_toml}: invalid TOML")),
+        (vec!["backtest", "--config", &bad_type, "--data", data], "error: strategy ema_cross: parameter `fast` must be a positive integer, got string \"ten\"".into()),
+        (vec!["backtest", "--config", &unknown_param, "--data", data], "error: strategy ema_cross: unknown parameter `fats` (valid: fast, quantity, slow, symbols)".into()),
+        (vec!["backtest", "--config", &cfg, "--data", data, "--set", "strategy.params.fast=50"], "error: strategy ema_cross: parameter `fast` (50) must be smaller than slow (30)".into()),
+        (vec!["backtest", "--config", &cfg, "--data", data, "--set", "broker.fill=later"], format!("error: {cfg}: broker.fill: unknown variant `later`, expected `next-open` or `close`")),
+        (vec!["backtest", "--config", &cfg, "--data", data, "--set", "portfolio.cash=0"], format!("error: {cfg}: portfolio.cash: must be positive, got 0")),
+        (vec!["backtest", "--config", &cfg, "--data", data, "--set", "oops"], "error: --set oops: expected KEY=VALUE with a dotted key, e.g. broker.fill=close".into()),
+        (vec!["backtest", "--config", "missing.toml", "--data", data], "error: missing.toml: No such file or directory".into()),
+        (vec!["backtest", "--config", &cfg, "--data", missing], format!("error: {missing}")),
+        (vec!["backtest", "--config", &cfg, "--data", &unordered], format!("error: {unordered}: row 2")),
+        (vec!["backtest", "--config", &cfg, "--data", &unknown_sym], format!("error: unknown symbol `ZZZZ` in {unknown_sym}: define it under [[instruments]]")),
+        (vec!["backtest", "--config", &cfg, "--data", &no_close], format!("error: {no_close}")),
+        (vec!["backtest", "--config", &cfg, "--data", &high_low], format!("error: {high_low}: row 1")),
+        (vec!["backtest", "--config", &cfg, "--data", &bad_num], format!("error: {bad_num}: row 1")),
+        (vec!["backtest", "--config", &cfg], "error: no data: set [data] paths in the config or pass --data FILE".into()),
+        (vec!["data", "synth", "--bars", "0", "--out", "x.csv"], "error: --bars must be at least 1".into()),
+        (vec!["data", "synth", "--out", "x.txt"], "error: x.txt".into()),
+    ];
+    for (args, want) in cases {
+        let o = tickline(d, &args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&want),
+            "{args:?}\n  got:  {err}\n  want: {want}…"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line expected: {err}");
+    }
+}
