@@ -1091,8 +1091,9 @@ fn ema_cross_exact_rules() {
         on_bar(&mut s, &mut ctx, &flat_bar(4, 13.0)),
         vec![market(1, Side::Buy, dec!(70))]
     );
-    // Bar 5 close 7: fast 8.67, slow 9.25 -> cross down, target −100 − 100 = sell 200.
-    ctx.set_position(I0, dec!(100));
+    // The buy fills: 30 + 70 = 100. Bar 5 close 7: fast 8.67, slow 9.25 -> cross down,
+    // target −100 − 100 = sell 200.
+    ctx.fill(OrderId(1), dec!(70), dec!(13));
     assert_eq!(
         on_bar(&mut s, &mut ctx, &flat_bar(5, 7.0)),
         vec![market(2, Side::Sell, dec!(200))]
@@ -1106,6 +1107,21 @@ fn ema_cross_exact_rules() {
     let mut s = EmaCross::from_params(&table("fast = 2\nslow = 3")).expect("valid");
     s.on_start(&mut ctx);
     assert!(active_bars(&feed_closes(&mut s, &mut ctx, &[1.0, 2.0, 3.0, 4.0, 5.0])).is_empty());
+
+    // A working order counts as position: buy 100 still open, then a cross down targets
+    // −100 − (0 + 100) = sell 200 (live fills can lag a bar).
+    let mut ctx = FakeCtx::new(&["SPY"]);
+    let mut s = EmaCross::from_params(&table("fast = 2\nslow = 3")).expect("valid");
+    s.on_start(&mut ctx);
+    feed_closes(&mut s, &mut ctx, &[10.0, 10.0, 10.0]);
+    assert_eq!(
+        on_bar(&mut s, &mut ctx, &flat_bar(3, 13.0)),
+        vec![market(1, Side::Buy, dec!(100))]
+    );
+    assert_eq!(
+        on_bar(&mut s, &mut ctx, &flat_bar(4, 7.0)),
+        vec![market(2, Side::Sell, dec!(200))]
+    );
 
     // A cross while the position already equals the target sends nothing.
     let mut ctx = FakeCtx::new(&["SPY"]);
