@@ -22,7 +22,7 @@ use tickline_engine::domain::{
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 
 use crate::commission::CommissionModel;
-use crate::fill::{BarOutcome, BarPath, Slippage, apply_slippage, match_bar};
+use crate::fill::{BarOutcome, BarPath, PreparedSlippage, Slippage, apply_prepared_slippage, match_bar};
 use crate::prompts::PromptRule;
 
 /// When market orders fill.
@@ -74,18 +74,22 @@ impl Default for BrokerConfig {
 #[derive(Clone, Debug)]
 struct Working {
     order_id: OrderId,
+    client_order_id: ClientOrderId,
     request: OrderRequest,
     filled: Decimal,
     filled_value: Decimal,
     triggered: bool,
     /// End of the exchange day on which the order could first trade (DAY orders).
     expires_at: Option<Ts>,
+    /// Open time of the first bar the order was matched against.
+    first_bar: Ts,
     evaluated: bool,
 }
 
 #[derive(Clone, Debug)]
 struct PendingPrompt {
     order_id: OrderId,
+    client_order_id: ClientOrderId,
     request: OrderRequest,
     /// Indices into the prompt rules still to ask, in order.
     questions: Vec<usize>,
@@ -94,7 +98,7 @@ struct PendingPrompt {
 /// A simulated broker over a fixed instrument table.
 pub struct SimBroker {
     cfg: BrokerConfig,
-    slippage: Slippage,
+    slippage: PreparedSlippage,
     instruments: Vec<Instrument>,
     timezones: Vec<chrono_tz::Tz>,
     working: Vec<Vec<Working>>,
@@ -106,7 +110,6 @@ pub struct SimBroker {
     next_reply: u64,
     pending: HashMap<String, PendingPrompt>,
     suppressed: HashSet<String>,
-    client_ids: HashMap<OrderId, ClientOrderId>,
 }
 
 impl SimBroker {
@@ -117,7 +120,8 @@ impl SimBroker {
             slippage: Slippage {
                 bps: cfg.slippage_bps,
                 ticks: cfg.slippage_ticks,
-            },
+            }
+            .prepared(),
             cfg,
             timezones: instruments
                 .iter()
@@ -133,7 +137,6 @@ impl SimBroker {
             next_reply: 1,
             pending: HashMap::new(),
             suppressed: HashSet::new(),
-            client_ids: HashMap::new(),
         }
     }
 
@@ -147,9 +150,14 @@ impl SimBroker {
         &self.suppressed
     }
 
-    /// The client order id a submitted order carried.
+    /// The client order id of a working or prompt-pending order.
     pub fn client_order_id(&self, id: OrderId) -> Option<ClientOrderId> {
-        self.client_ids.get(&id).copied()
+        self.working
+            .iter()
+            .flatten()
+            .find(|w| w.order_id == id)
+            .map(|w| w.client_order_id)
+            .or_else(|| self.pending.values().find(|p| p.order_id == id).map(|p| p.client_order_id))
     }
 
     fn last_price(&self, i: usize) -> Option<Decimal> {
@@ -157,7 +165,7 @@ impl SimBroker {
         self.instruments[i].price_from_f64(bar.close)
     }
 
-    fn submit(&mut self, order_id: OrderId, request: OrderRequest) {
+    fn submit(&mut self, order_id: OrderId, client_order_id: ClientOrderId, request: OrderRequest) {
         let i = request.instrument.index();
         let Some(inst) = self.instruments.get(i) else {
             self.events.push(ExecEvent::Rejected {
@@ -179,10 +187,11 @@ impl SimBroker {
             .map(|(k, _)| k)
             .collect();
         if questions.is_empty() {
-            self.accept(order_id, request);
+            self.accept(order_id, client_order_id, request);
         } else {
             self.ask(PendingPrompt {
                 order_id,
+                client_order_id,
                 request,
                 questions,
             });
@@ -227,13 +236,13 @@ impl SimBroker {
         p.questions
             .retain(|k| !self.suppressed.contains(&self.cfg.prompts[*k].message_id));
         if p.questions.is_empty() {
-            self.accept(p.order_id, p.request);
+            self.accept(p.order_id, p.client_order_id, p.request);
         } else {
             self.ask(p);
         }
     }
 
-    fn accept(&mut self, order_id: OrderId, request: OrderRequest) {
+    fn accept(&mut self, order_id: OrderId, client_order_id: ClientOrderId, request: OrderRequest) {
         let broker_id = self.next_broker_id;
         self.next_broker_id += 1;
         self.events.push(ExecEvent::Accepted {
@@ -243,11 +252,13 @@ impl SimBroker {
         });
         let mut w = Working {
             order_id,
+            client_order_id,
             request,
             filled: Decimal::ZERO,
             filled_value: Decimal::ZERO,
             triggered: false,
             expires_at: None,
+            first_bar: 0,
             evaluated: false,
         };
         let i = request.instrument.index();
@@ -259,7 +270,7 @@ impl SimBroker {
             let range = self.range_of(i, &bar);
             let qty = self.fill_qty(&w, bar.volume);
             if qty > Decimal::ZERO {
-                let px = apply_slippage(
+                let px = apply_prepared_slippage(
                     &self.instruments[i],
                     request.side,
                     close,
@@ -418,17 +429,23 @@ impl SimBroker {
             let mut w = ws[k].clone();
             if !w.evaluated {
                 w.evaluated = true;
-                if w.request.tif == TimeInForce::Day {
-                    w.expires_at = Some(self.day_end(i, bar.ts));
+                w.first_bar = bar.ts;
+            } else if w.request.tif == TimeInForce::Day {
+                // The exchange day is computed only for orders that outlive their first bar
+                // (most market orders do not).
+                let end = match w.expires_at {
+                    Some(t) => t,
+                    None => *w.expires_at.insert(self.day_end(i, w.first_bar)),
+                };
+                if bar.ts >= end {
+                    self.events.push(ExecEvent::Expired {
+                        order_id: w.order_id,
+                        ts: bar.ts,
+                    });
+                    ws.remove(k);
+                    self.working_count -= 1;
+                    continue;
                 }
-            } else if w.expires_at.is_some_and(|t| bar.ts >= t) {
-                self.events.push(ExecEvent::Expired {
-                    order_id: w.order_id,
-                    ts: bar.ts,
-                });
-                ws.remove(k);
-                self.working_count -= 1;
-                continue;
             }
             let r = w.request;
             match match_bar(
@@ -444,7 +461,7 @@ impl SimBroker {
                     if qty > Decimal::ZERO {
                         let inst = &self.instruments[i];
                         let price = if slipped {
-                            apply_slippage(
+                            apply_prepared_slippage(
                                 inst,
                                 r.side,
                                 price,
@@ -499,10 +516,7 @@ impl ExecutionClient for SimBroker {
                 order_id,
                 client_order_id,
                 request,
-            } => {
-                self.client_ids.insert(order_id, client_order_id);
-                self.submit(order_id, request)
-            }
+            } => self.submit(order_id, client_order_id, request),
             ExecCommand::Modify { order_id, request } => self.modify(order_id, request),
             ExecCommand::Cancel { order_id } => self.cancel(order_id),
             ExecCommand::ReplyPrompt {

@@ -10,6 +10,7 @@ use rust_decimal::dec;
 use serde::{Deserialize, Serialize};
 
 use tickline_engine::domain::{Instrument, SecType};
+use tickline_engine::money;
 
 /// Which commission schedule the simulated broker charges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,6 +41,17 @@ impl CommissionModel {
         }
     }
 
+    /// US-stock fixed pricing in fixed-point integers (the simulated broker's hot path):
+    /// `clamp(0.005·qty, 1, 1 %·value)` rounded to 4 decimals, as a fixed-point amount.
+    fn stock_total_fixed(qty: i128, value: i128) -> i128 {
+        let per_share = qty * 5 / 1000;
+        let total = per_share.max(money::to_fixed(Decimal::ONE)).min(value / 100);
+        // Round to 4 decimals (10⁸ fixed units), half away from zero.
+        let unit = 100_000_000i128;
+        let r = total.rem_euclid(unit);
+        total - r + if 2 * r >= unit { unit } else { 0 }
+    }
+
     /// Commission for one fill of `fill_qty` at `price`, given what the order had filled
     /// before (`prev_qty`, `prev_value`).
     pub fn for_fill(
@@ -52,6 +64,17 @@ impl CommissionModel {
     ) -> Decimal {
         if self == CommissionModel::None {
             return Decimal::ZERO;
+        }
+        if self == CommissionModel::IbkrFixed && matches!(inst.sec_type, SecType::Stk | SecType::Cfd | SecType::Bond | SecType::Ind | SecType::Crypto) {
+            let q = if inst.multiplier == Decimal::ONE { fill_qty } else { fill_qty * inst.multiplier };
+            let value = money::mul(q.mantissa(), q.scale(), price.mantissa(), price.scale()).abs();
+            let (q0, v0) = (money::to_fixed(prev_qty.abs()), money::to_fixed(prev_value.abs()));
+            let q1 = q0 + money::to_fixed(fill_qty.abs());
+            let before = if q0 == 0 { 0 } else { Self::stock_total_fixed(q0, v0) };
+            let after = Self::stock_total_fixed(q1, v0 + value);
+            let fee = (after - before).max(0) / 100_000_000;
+            let a = fee.unsigned_abs();
+            return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4).normalize();
         }
         let value = (fill_qty * price * inst.multiplier).abs();
         let before = if prev_qty.is_zero() {
@@ -95,6 +118,22 @@ mod tests {
             CommissionModel::None.for_fill(&s, dec!(0), dec!(0), dec!(1000), dec!(150)),
             dec!(0)
         );
+    }
+
+    proptest::proptest! {
+        /// The integer path equals the Decimal definition for any split of an order.
+        #[test]
+        fn integer_path_matches_decimal(q1 in 1i64..5_000, q2 in 0i64..5_000, cents in 1i64..100_000) {
+            let s = Instrument::stock("X");
+            let m = CommissionModel::IbkrFixed;
+            let price = Decimal::new(cents, 2);
+            let first = m.for_fill(&s, dec!(0), dec!(0), Decimal::from(q1), price);
+            proptest::prop_assert_eq!(first, m.order_total(&s, Decimal::from(q1), Decimal::from(q1) * price));
+            let v1 = Decimal::from(q1) * price;
+            let second = m.for_fill(&s, Decimal::from(q1), v1, Decimal::from(q2), price);
+            let total = m.order_total(&s, Decimal::from(q1 + q2), Decimal::from(q1 + q2) * price);
+            proptest::prop_assert_eq!(first + second, total);
+        }
     }
 
     #[test]

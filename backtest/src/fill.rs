@@ -181,6 +181,83 @@ pub struct Slippage {
     pub ticks: Decimal,
 }
 
+impl Slippage {
+    /// `bps / 10 000`, computed once so a fill needs one multiplication.
+    fn fraction(&self) -> Decimal {
+        self.bps / Decimal::from(10_000)
+    }
+
+    /// Precompute for repeated use.
+    pub fn prepared(self) -> PreparedSlippage {
+        let f = self.fraction();
+        let bps = self.bps.normalize();
+        let (bps_m, bps_s) = match i64::try_from(bps.mantissa()) {
+            Ok(m) if bps.scale() <= 10 && m.unsigned_abs() < 1 << 40 => (m, bps.scale()),
+            _ => (0, 0),
+        };
+        let integer_ok = bps_m != 0 || bps.is_zero();
+        let whole_ticks = (integer_ok && self.ticks.fract().is_zero())
+            .then(|| i64::try_from(self.ticks.mantissa() / 10i128.pow(self.ticks.scale())).ok())
+            .flatten()
+            .filter(|t| *t >= 0 && *t < 1 << 40);
+        PreparedSlippage {
+            up: Decimal::ONE + f,
+            down: Decimal::ONE - f,
+            none: f.is_zero(),
+            ticks: self.ticks,
+            bps_m,
+            bps_s,
+            whole_ticks,
+        }
+    }
+}
+
+/// [`Slippage`] with the price factors precomputed (`1 ± bps/10 000`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PreparedSlippage {
+    up: Decimal,
+    down: Decimal,
+    none: bool,
+    ticks: Decimal,
+    /// Integer form for the fast path: bps = `bps_m / 10^bps_s`, whole ticks.
+    bps_m: i64,
+    bps_s: u32,
+    whole_ticks: Option<i64>,
+}
+
+const POW10: [i128; 30] = {
+    let mut t = [1i128; 30];
+    let mut i = 1;
+    while i < 30 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Slippage in integer arithmetic when the tick is a power of ten and every number is small:
+/// `price · (1 ± bps/10⁴) ± ticks`, rounded to the tick against the trader. `None` means
+/// "use the Decimal path".
+fn integer_slippage(inst: &Instrument, buy: bool, price: Decimal, s: &PreparedSlippage) -> Option<Decimal> {
+    let dp = inst.tick_decimals()?;
+    let ticks = s.whole_ticks?;
+    let (pm, ps) = (i64::try_from(price.mantissa()).ok()?, price.scale());
+    let k = 4 + s.bps_s as usize;
+    if ps < dp || k + (ps - dp) as usize >= 30 || ps > 28 {
+        return None;
+    }
+    let base = POW10[k];
+    let factor = if buy { base + s.bps_m as i128 } else { base - s.bps_m as i128 };
+    let num = pm as i128 * factor;
+    let den = POW10[k + (ps - dp) as usize];
+    let q = num.div_euclid(den);
+    let exact = num.rem_euclid(den) == 0;
+    let m = if buy && !exact { q + 1 } else { q } + if buy { ticks as i128 } else { -(ticks as i128) };
+    let m = i64::try_from(m).ok()?;
+    let a = m.unsigned_abs();
+    Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, dp))
+}
+
 /// Move `price` against the trader by the slippage, round to the tick (adversely) and, when a
 /// bar range is given, keep it inside the range.
 pub fn apply_slippage(
@@ -190,13 +267,42 @@ pub fn apply_slippage(
     slippage: Slippage,
     range: Option<(Decimal, Decimal)>,
 ) -> Decimal {
+    apply_prepared_slippage(inst, side, price, slippage.prepared(), range)
+}
+
+/// [`apply_slippage`] with precomputed settings (the simulated broker's hot path).
+pub fn apply_prepared_slippage(
+    inst: &Instrument,
+    side: Side,
+    price: Decimal,
+    slippage: PreparedSlippage,
+    range: Option<(Decimal, Decimal)>,
+) -> Decimal {
     let buy = side == Side::Buy;
-    let mut delta = price * slippage.bps / Decimal::from(10_000) + slippage.ticks * inst.tick_size;
-    if !buy {
-        delta = -delta;
+    let p = integer_slippage(inst, buy, price, &slippage)
+        .unwrap_or_else(|| decimal_slippage(inst, buy, price, &slippage));
+    clamp_to_range(inst, p, range)
+}
+
+/// The general (Decimal) slippage computation.
+fn decimal_slippage(inst: &Instrument, buy: bool, price: Decimal, slippage: &PreparedSlippage) -> Decimal {
+    let mut p = match (slippage.none, buy) {
+        (true, _) => price,
+        (false, true) => price * slippage.up,
+        (false, false) => price * slippage.down,
+    };
+    if !slippage.ticks.is_zero() {
+        let t = slippage.ticks * inst.tick_size;
+        p = if buy { p + t } else { p - t };
     }
-    let mut p = inst.round_price_adverse(price + delta, buy);
-    if let Some((low, high)) = range {
+    inst.round_price_adverse(p, buy)
+}
+
+/// Keep a slipped price inside the bar's range (rounded inward to the tick).
+fn clamp_to_range(inst: &Instrument, mut p: Decimal, range: Option<(Decimal, Decimal)>) -> Decimal {
+    if let Some((low, high)) = range
+        && (p < low || p > high)
+    {
         let (lo, hi) = (
             inst.round_price_adverse(low, true),
             inst.round_price_adverse(high, false),
@@ -414,6 +520,26 @@ mod tests {
                 want,
                 "row {i}: {t:?} {s:?} l={l:?} s={st:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer fast path gives exactly what the Decimal path gives.
+        #[test]
+        fn integer_slippage_equals_decimal(
+            pm in 1i64..100_000_000,
+            ps in 2u32..6,
+            bps in 0i64..5_000,
+            bps_scale in 0u32..3,
+            ticks in 0i64..20,
+            buy in proptest::bool::ANY,
+        ) {
+            let inst = Instrument::stock("SPY");
+            let price = Decimal::new(pm, ps);
+            let s = Slippage { bps: Decimal::new(bps, bps_scale), ticks: Decimal::from(ticks) }.prepared();
+            let fast = integer_slippage(&inst, buy, price, &s);
+            proptest::prop_assert!(fast.is_some());
+            proptest::prop_assert_eq!(fast.unwrap(), decimal_slippage(&inst, buy, price, &s));
         }
     }
 

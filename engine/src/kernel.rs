@@ -268,7 +268,9 @@ impl Kernel {
         if !self.started {
             self.start();
         }
-        self.advance_time(bar.ts);
+        if !self.timers.is_empty() {
+            self.advance_time(bar.ts);
+        }
         self.exec.on_bar(bar);
         self.poll_execution();
         // Exposure: a position held through this bar (after fills at its open).
@@ -282,7 +284,11 @@ impl Kernel {
             self.portfolio.mark(bar.instrument, px);
         }
         self.check_kill_switch(bar.ts_end);
-        self.advance_time(bar.ts_end);
+        if self.timers.is_empty() {
+            self.clock.advance_to(bar.ts_end);
+        } else {
+            self.advance_time(bar.ts_end);
+        }
         self.with_ctx(|s, c| s.on_bar(bar, c));
         self.process();
     }
@@ -367,7 +373,7 @@ impl Kernel {
 
     #[inline]
     fn check_kill_switch(&mut self, now: Ts) {
-        if let Some(change) = self.risk.on_equity(now, self.portfolio.equity()) {
+        if let Some(change) = self.risk.on_equity_fixed(now, self.portfolio.equity_fixed()) {
             self.on_kill_switch_change(now, change);
         }
     }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::{Fill, Instrument, InstrumentId};
+use crate::money::{self, from_fixed, to_fixed};
 
 /// One instrument's position.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -24,11 +25,13 @@ pub struct Position {
     pub commissions: Decimal,
     /// Last known price (mark), if any.
     pub last_price: Option<Decimal>,
-    /// `quantity · last · multiplier`.
-    pub market_value: Decimal,
     multiplier: Decimal,
-    /// `quantity · multiplier`, cached so a mark is one multiplication.
-    qty_mult: Decimal,
+    /// `quantity · multiplier` as (mantissa, scale), so a mark is one integer product.
+    #[serde(skip)]
+    qty_mult: (i128, u32),
+    /// `quantity · last · multiplier`, fixed point.
+    #[serde(skip)]
+    mv: i128,
 }
 
 impl Position {
@@ -40,16 +43,21 @@ impl Position {
             realized_pnl: Decimal::ZERO,
             commissions: Decimal::ZERO,
             last_price: None,
-            market_value: Decimal::ZERO,
             multiplier: instrument.multiplier,
-            qty_mult: Decimal::ZERO,
+            qty_mult: (0, 0),
+            mv: 0,
         }
+    }
+
+    /// `quantity · last · multiplier`.
+    pub fn market_value(&self) -> Decimal {
+        from_fixed(self.mv)
     }
 
     /// Unrealised PnL at the last price.
     pub fn unrealized_pnl(&self) -> Decimal {
         match self.last_price {
-            Some(p) if !self.quantity.is_zero() => (p - self.avg_price) * self.qty_mult,
+            Some(p) if !self.quantity.is_zero() => (p - self.avg_price) * self.quantity * self.multiplier,
             _ => Decimal::ZERO,
         }
     }
@@ -68,18 +76,25 @@ pub struct FillEffect {
     pub position_after: Decimal,
 }
 
-/// The account: cash, positions and running totals.
+/// The account: cash, positions and running totals. Totals are kept in fixed point
+/// (10⁻¹² units, see [`crate::money`]) so marking to market is integer arithmetic; every
+/// accessor returns `Decimal`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Portfolio {
     initial_cash: Decimal,
-    cash: Decimal,
     positions: Vec<Position>,
+    #[serde(skip)]
+    cash: i128,
     /// Σ market values.
-    market_value: Decimal,
+    #[serde(skip)]
+    market_value: i128,
     /// Σ |market value|.
-    gross_exposure: Decimal,
-    commissions: Decimal,
-    realized_pnl: Decimal,
+    #[serde(skip)]
+    gross_exposure: i128,
+    #[serde(skip)]
+    commissions: i128,
+    #[serde(skip)]
+    realized_pnl: i128,
     /// Number of instruments with a non-zero position.
     open_positions: usize,
 }
@@ -88,12 +103,12 @@ impl Portfolio {
     pub fn new(cash: Decimal, instruments: &[Instrument]) -> Self {
         Portfolio {
             initial_cash: cash,
-            cash,
+            cash: to_fixed(cash),
             positions: instruments.iter().map(Position::new).collect(),
-            market_value: Decimal::ZERO,
-            gross_exposure: Decimal::ZERO,
-            commissions: Decimal::ZERO,
-            realized_pnl: Decimal::ZERO,
+            market_value: 0,
+            gross_exposure: 0,
+            commissions: 0,
+            realized_pnl: 0,
             open_positions: 0,
         }
     }
@@ -102,27 +117,33 @@ impl Portfolio {
         self.initial_cash
     }
     pub fn cash(&self) -> Decimal {
-        self.cash
+        from_fixed(self.cash)
     }
     /// Cash plus the market value of every position.
     #[inline]
     pub fn equity(&self) -> Decimal {
+        money::from_fixed_fast(self.cash + self.market_value)
+    }
+
+    /// Equity in fixed point (10⁻¹² units; see [`crate::money`]).
+    #[inline]
+    pub fn equity_fixed(&self) -> i128 {
         self.cash + self.market_value
     }
     /// Σ market values (long minus short).
     pub fn net_exposure(&self) -> Decimal {
-        self.market_value
+        from_fixed(self.market_value)
     }
     /// Σ |market value|.
     pub fn gross_exposure(&self) -> Decimal {
-        self.gross_exposure
+        from_fixed(self.gross_exposure)
     }
     pub fn commissions(&self) -> Decimal {
-        self.commissions
+        from_fixed(self.commissions)
     }
     /// Realised PnL over all instruments, before commissions.
     pub fn realized_pnl(&self) -> Decimal {
-        self.realized_pnl
+        from_fixed(self.realized_pnl)
     }
     /// Unrealised PnL over all instruments.
     pub fn unrealized_pnl(&self) -> Decimal {
@@ -150,18 +171,18 @@ impl Portfolio {
         self.open_positions > 0
     }
 
-    /// Mark `id` at `price`; O(1).
+    /// Mark `id` at `price`; O(1), integer arithmetic only.
     #[inline]
     pub fn mark(&mut self, id: InstrumentId, price: Decimal) {
         let Some(p) = self.positions.get_mut(id.index()) else {
             return;
         };
         p.last_price = Some(price);
-        if !p.qty_mult.is_zero() {
-            let mv = p.qty_mult * price;
-            self.market_value += mv - p.market_value;
-            self.gross_exposure += mv.abs() - p.market_value.abs();
-            p.market_value = mv;
+        if p.qty_mult.0 != 0 {
+            let mv = money::mul(p.qty_mult.0, p.qty_mult.1, price.mantissa(), price.scale());
+            self.market_value += mv - p.mv;
+            self.gross_exposure += mv.abs() - p.mv.abs();
+            p.mv = mv;
         }
     }
 
@@ -179,23 +200,22 @@ impl Portfolio {
         let new = old + dq;
         let mut realized = Decimal::ZERO;
 
-        if old.is_zero() || old.is_sign_positive() == dq.is_sign_positive() {
-            // Opening or adding: new average price.
+        if old.is_zero() {
+            p.avg_price = fill.price;
+        } else if old.is_sign_positive() == dq.is_sign_positive() {
+            // Adding: new average price.
             let total = old.abs() + dq.abs();
-            p.avg_price = if total.is_zero() {
-                Decimal::ZERO
-            } else {
-                (p.avg_price * old.abs() + fill.price * dq.abs()) / total
-            };
+            p.avg_price = (p.avg_price * old.abs() + fill.price * dq.abs()) / total;
         } else {
             // Reducing, closing or reversing.
             let closed = dq.abs().min(old.abs());
-            let dir = if old.is_sign_positive() {
-                Decimal::ONE
+            let gross = (fill.price - p.avg_price) * closed;
+            let gross = if old.is_sign_positive() { gross } else { -gross };
+            realized = if p.multiplier == Decimal::ONE {
+                gross
             } else {
-                Decimal::NEGATIVE_ONE
+                gross * p.multiplier
             };
-            realized = (fill.price - p.avg_price) * closed * dir * p.multiplier;
             if new.is_zero() {
                 p.avg_price = Decimal::ZERO;
             } else if new.is_sign_positive() != old.is_sign_positive() {
@@ -206,22 +226,33 @@ impl Portfolio {
 
         let was_open = !old.is_zero();
         p.quantity = new;
-        p.qty_mult = new * p.multiplier;
+        let qm = if p.multiplier == Decimal::ONE {
+            new
+        } else {
+            new * p.multiplier
+        };
+        p.qty_mult = (qm.mantissa(), qm.scale());
         p.realized_pnl += realized;
         p.commissions += fill.commission;
-        self.cash -= dq * fill.price * p.multiplier + fill.commission;
-        self.commissions += fill.commission;
-        self.realized_pnl += realized;
+        let dq_mult = if p.multiplier == Decimal::ONE {
+            dq
+        } else {
+            dq * p.multiplier
+        };
+        let px = (fill.price.mantissa(), fill.price.scale());
+        self.cash -= money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + to_fixed(fill.commission);
+        self.commissions += to_fixed(fill.commission);
+        self.realized_pnl += to_fixed(realized);
         match (was_open, !new.is_zero()) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,
             _ => {}
         }
         // Re-mark at the fill price so equity reflects the trade immediately.
-        let mv = p.qty_mult * fill.price;
-        self.market_value += mv - p.market_value;
-        self.gross_exposure += mv.abs() - p.market_value.abs();
-        p.market_value = mv;
+        let mv = money::mul(p.qty_mult.0, p.qty_mult.1, px.0, px.1);
+        self.market_value += mv - p.mv;
+        self.gross_exposure += mv.abs() - p.mv.abs();
+        p.mv = mv;
         p.last_price = Some(fill.price);
 
         FillEffect {

@@ -1,6 +1,7 @@
 //! Tickline strategies: streaming indicators and example strategies, chosen by name through
 //! the [`registry`].
 
+pub mod channel;
 pub mod donchian_breakout;
 pub mod ema_cross;
 pub mod indicators;

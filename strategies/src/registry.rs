@@ -22,6 +22,7 @@ pub const REGISTRY: &[StrategyInfo] = &[
     crate::ema_cross::INFO,
     crate::rsi_reversion::INFO,
     crate::donchian_breakout::INFO,
+    crate::channel::INFO,
 ];
 
 /// Errors choosing or building a strategy.

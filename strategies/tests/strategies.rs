@@ -1048,7 +1048,7 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
     let names: Vec<&str> = REGISTRY.iter().map(|s| s.name).collect();
     assert_eq!(
         names,
-        vec!["ema_cross", "rsi_reversion", "donchian_breakout"]
+        vec!["ema_cross", "rsi_reversion", "donchian_breakout", "channel"]
     );
     for name in names {
         assert!(
@@ -1059,7 +1059,7 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
     match build("turtle", &toml::Table::new()) {
         Err(e) => assert_eq!(
             e.to_string(),
-            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout)"
+            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout, channel)"
         ),
         Ok(_) => panic!("unknown strategy built"),
     }

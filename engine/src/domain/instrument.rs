@@ -95,6 +95,18 @@ pub struct Instrument {
     price_factor: f64,
     #[serde(skip)]
     price_scale: u32,
+    /// `Some(k)` when the tick is exactly 10⁻ᵏ (rounding is then a cheap `round_dp`).
+    #[serde(skip)]
+    tick_dp: Option<u32>,
+    /// `Some(k)` when the lot is exactly 10⁻ᵏ.
+    #[serde(skip)]
+    lot_dp: Option<u32>,
+}
+
+/// `Some(k)` when `inc` is exactly 10⁻ᵏ (k ≥ 0).
+fn pow10_dp(inc: Decimal) -> Option<u32> {
+    let n = inc.normalize();
+    (n.mantissa() == 1).then(|| n.scale())
 }
 
 fn default_exchange() -> String {
@@ -129,6 +141,8 @@ impl Instrument {
             timezone: default_tz(),
             price_factor: 0.0,
             price_scale: 0,
+            tick_dp: None,
+            lot_dp: None,
         };
         i.prepare().expect("built-in stock definition is valid");
         i
@@ -163,6 +177,8 @@ impl Instrument {
         // Keep two extra digits so off-tick market data is not distorted when marked to market.
         self.price_scale = (scale + 2).min(14);
         self.price_factor = 10f64.powi(self.price_scale as i32);
+        self.tick_dp = pow10_dp(self.tick_size);
+        self.lot_dp = pow10_dp(self.lot_size);
         Ok(())
     }
 
@@ -188,20 +204,32 @@ impl Instrument {
         if !px.is_finite() {
             return None;
         }
-        let m = (px * self.price_factor).round();
+        let x = px * self.price_factor;
+        if x.abs() < 9.0e18 {
+            // Round half away from zero without a libm call: add ±0.5, truncate.
+            let m = (x + 0.5f64.copysign(x)) as i64;
+            let a = m.unsigned_abs();
+            return Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, self.price_scale));
+        }
+        let m = x.round();
         if m.abs() >= 7.9e28 {
             return None;
         }
-        if m.abs() < 9.0e18 {
-            Some(Decimal::new(m as i64, self.price_scale))
-        } else {
-            Some(Decimal::from_i128_with_scale(m as i128, self.price_scale))
-        }
+        Some(Decimal::from_i128_with_scale(m as i128, self.price_scale))
+    }
+
+    /// `Some(k)` when the tick size is exactly 10⁻ᵏ.
+    #[inline]
+    pub fn tick_decimals(&self) -> Option<u32> {
+        self.tick_dp
     }
 
     /// Round a price to the nearest tick (half away from zero).
     pub fn round_price(&self, px: Decimal) -> Decimal {
-        round_to_increment(px, self.tick_size, RoundingStrategy::MidpointAwayFromZero)
+        match self.tick_dp {
+            Some(dp) => px.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
+            None => round_to_increment(px, self.tick_size, RoundingStrategy::MidpointAwayFromZero),
+        }
     }
 
     /// Round a price to the tick in the direction that is worse for the trader:
@@ -212,17 +240,34 @@ impl Instrument {
         } else {
             RoundingStrategy::ToNegativeInfinity
         };
-        round_to_increment(px, self.tick_size, strategy)
+        match self.tick_dp {
+            Some(dp) => px.round_dp_with_strategy(dp, strategy),
+            None => round_to_increment(px, self.tick_size, strategy),
+        }
     }
 
     /// Round a quantity down (toward zero) to a whole number of lots.
     pub fn round_qty(&self, qty: Decimal) -> Decimal {
-        round_to_increment(qty, self.lot_size, RoundingStrategy::ToZero)
+        match self.lot_dp {
+            Some(dp) => qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero),
+            None => round_to_increment(qty, self.lot_size, RoundingStrategy::ToZero),
+        }
     }
 
     /// True when `px` is a whole number of ticks.
     pub fn is_on_tick(&self, px: Decimal) -> bool {
-        (px % self.tick_size).is_zero()
+        match self.tick_dp {
+            Some(dp) => px.round_dp(dp) == px,
+            None => (px % self.tick_size).is_zero(),
+        }
+    }
+
+    /// True when `qty` is a whole number of lots.
+    pub fn is_on_lot(&self, qty: Decimal) -> bool {
+        match self.lot_dp {
+            Some(dp) => qty.round_dp(dp) == qty,
+            None => (qty % self.lot_size).is_zero(),
+        }
     }
 }
 

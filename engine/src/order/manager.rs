@@ -30,9 +30,9 @@ pub struct Order {
     /// Why the order was rejected, cancelled or denied.
     pub reason: Option<String>,
     /// The risk refusal, for denied orders.
-    pub refusal: Option<Refusal>,
+    pub refusal: Option<Box<Refusal>>,
     /// The modification awaiting acknowledgement.
-    pub pending_modify: Option<OrderRequest>,
+    pub pending_modify: Option<Box<OrderRequest>>,
     /// Prompts answered for this order.
     pub prompts: u32,
 }
@@ -226,7 +226,7 @@ impl OrderManager {
         now: Ts,
     ) -> Result<OrderUpdate, OmError> {
         let o = self.push(id, request, OrderState::Denied, now)?;
-        o.refusal = Some(refusal);
+        o.refusal = Some(Box::new(refusal));
         o.reason = Some(refusal.to_string());
         Ok(OrderUpdate {
             order_id: id,
@@ -287,7 +287,7 @@ impl OrderManager {
         }
         let request = approved.into_inner();
         self.step(id, OrderEvent::ModifyRequested, now)?;
-        self.get_mut(id)?.pending_modify = Some(request);
+        self.get_mut(id)?.pending_modify = Some(Box::new(request));
         Ok(ExecCommand::Modify {
             order_id: id,
             request,

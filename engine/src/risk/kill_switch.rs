@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::KillSwitchAction;
 use crate::domain::Ts;
+use crate::money;
 
 /// The kill switch's three states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -32,10 +33,11 @@ pub struct KillSwitch {
     max_daily_loss: Option<Decimal>,
     max_drawdown: Option<Decimal>,
     tz: chrono_tz::Tz,
-    peak: Decimal,
-    dd_floor: Option<Decimal>,
-    day_floor: Option<Decimal>,
-    day_start_equity: Decimal,
+    /// Fixed-point (10⁻¹²) equity figures, so the per-bar check is integer compares.
+    peak: i128,
+    dd_floor: Option<i128>,
+    day_floor: Option<i128>,
+    day_start_equity: i128,
     next_day: Ts,
     started: bool,
 }
@@ -53,10 +55,10 @@ impl KillSwitch {
             max_daily_loss,
             max_drawdown,
             tz,
-            peak: Decimal::ZERO,
+            peak: 0,
             dd_floor: None,
             day_floor: None,
-            day_start_equity: Decimal::ZERO,
+            day_start_equity: 0,
             next_day: Ts::MIN,
             started: false,
         }
@@ -91,54 +93,67 @@ impl KillSwitch {
             .unwrap_or(now.saturating_add(86_400_000_000_000))
     }
 
-    /// Feed equity at `now`. Returns the state change when a limit trips.
+    /// True when a limit is configured (otherwise equity need not be fed).
     #[inline]
+    pub fn is_armed(&self) -> bool {
+        self.max_daily_loss.is_some() || self.max_drawdown.is_some()
+    }
+
+    /// Feed equity at `now`. Returns the state change when a limit trips.
     pub fn on_equity(&mut self, now: Ts, equity: Decimal) -> Option<KillSwitchChange> {
-        if self.max_daily_loss.is_none() && self.max_drawdown.is_none() {
+        self.on_equity_fixed(now, money::to_fixed(equity))
+    }
+
+    /// [`Self::on_equity`] with equity in fixed point (the kernel's per-bar path).
+    #[inline]
+    pub fn on_equity_fixed(&mut self, now: Ts, equity: i128) -> Option<KillSwitchChange> {
+        if !self.is_armed() {
             return None;
         }
         if !self.started || now >= self.next_day {
             self.started = true;
             self.next_day = self.next_day_start(now);
             self.day_start_equity = equity;
-            self.day_floor = self.max_daily_loss.map(|l| equity - l);
+            self.day_floor = self.max_daily_loss.map(|l| equity - money::to_fixed(l));
         }
         if equity > self.peak {
             self.peak = equity;
-            self.dd_floor = self.max_drawdown.map(|d| equity * (Decimal::ONE - d));
+            self.dd_floor = self
+                .max_drawdown
+                .map(|d| money::to_fixed(money::from_fixed(equity) * (Decimal::ONE - d)));
         }
         if self.state != KillSwitchState::Active {
             return None;
         }
+        let tripped_day = self.day_floor.is_some_and(|f| equity < f);
+        let tripped_dd = self.dd_floor.is_some_and(|f| equity < f);
+        if !tripped_day && !tripped_dd {
+            return None;
+        }
+        self.trip(equity, tripped_day)
+    }
+
+    #[cold]
+    fn trip(&mut self, equity: i128, daily: bool) -> Option<KillSwitchChange> {
         let to = match self.action {
             KillSwitchAction::Halt => KillSwitchState::Halted,
             KillSwitchAction::Reduce => KillSwitchState::Reducing,
         };
-        if let Some(floor) = self.day_floor
-            && equity < floor
-        {
-            let loss = self.day_start_equity - equity;
-            return self.change(
-                to,
-                format!(
-                    "daily loss {loss} exceeds max_daily_loss {}",
-                    self.max_daily_loss.unwrap_or_default()
-                ),
-            );
-        }
-        if let Some(floor) = self.dd_floor
-            && equity < floor
-        {
-            let dd = ((self.peak - equity) / self.peak).round_dp(4);
-            return self.change(
-                to,
-                format!(
-                    "drawdown {dd} from peak {} exceeds max_drawdown {}",
-                    self.peak,
-                    self.max_drawdown.unwrap_or_default()
-                ),
-            );
-        }
-        None
+        let reason = if daily {
+            let loss = money::from_fixed(self.day_start_equity - equity).normalize();
+            format!(
+                "daily loss {loss} exceeds max_daily_loss {}",
+                self.max_daily_loss.unwrap_or_default()
+            )
+        } else {
+            let peak = money::from_fixed(self.peak);
+            let dd = ((peak - money::from_fixed(equity)) / peak).round_dp(4);
+            format!(
+                "drawdown {dd} from peak {} exceeds max_drawdown {}",
+                peak.normalize(),
+                self.max_drawdown.unwrap_or_default()
+            )
+        };
+        self.change(to, reason)
     }
 }

@@ -236,9 +236,14 @@ impl RiskChain {
     }
 
     /// Feed the latest equity to the kill switch; returns a state change, if any.
-    #[inline]
     pub fn on_equity(&mut self, now: Ts, equity: Decimal) -> Option<KillSwitchChange> {
         self.kill_switch.on_equity(now, equity)
+    }
+
+    /// [`Self::on_equity`] with fixed-point equity (see [`crate::money`]).
+    #[inline]
+    pub fn on_equity_fixed(&mut self, now: Ts, equity: i128) -> Option<KillSwitchChange> {
+        self.kill_switch.on_equity_fixed(now, equity)
     }
 
     pub fn kill_switch(&self) -> KillSwitchState {

@@ -14,7 +14,7 @@ impl RiskCheck for Validity {
 
     fn check(&self, req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason> {
         let lot = ctx.instrument.lot_size;
-        if req.quantity <= Decimal::ZERO || !(req.quantity % lot).is_zero() {
+        if req.quantity <= Decimal::ZERO || !ctx.instrument.is_on_lot(req.quantity) {
             return Err(RefusalReason::InvalidQuantity {
                 quantity: req.quantity,
                 lot,
