@@ -209,7 +209,7 @@ impl FakeCtx {
             },
         };
         let o = self.get_mut(id);
-        o.refusal = Some(refusal);
+        o.refusal = Some(Box::new(refusal));
         o.reason = Some(refusal.to_string());
         let mut u = self.transition(id, OrderState::Denied);
         u.previous = OrderState::Denied;
