@@ -8,7 +8,15 @@ use tickline_backtest::runner::{BacktestInput, run_backtest};
 use tickline_data::synth::{SynthConfig, generate};
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
+use tickline_engine::domain::Bar;
+use tickline_engine::strategy::{Ctx, Strategy};
 use tickline_strategies::ema_cross::EmaCross;
+
+/// Does nothing: measures the kernel's per-bar cost alone (`idle` as third argument).
+struct Idle;
+impl Strategy for Idle {
+    fn on_bar(&mut self, _bar: &Bar, _ctx: &mut dyn Ctx) {}
+}
 
 fn main() {
     let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
@@ -22,7 +30,12 @@ fn main() {
             series: vec![series.clone()],
         };
         let t = Instant::now();
-        let out = run_backtest(input, Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")), &mut |_, _| {})
+        let strategy: Box<dyn Strategy> = if std::env::args().nth(3).as_deref() == Some("idle") {
+            Box::new(Idle)
+        } else {
+            Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid"))
+        };
+        let out = run_backtest(input, strategy, &mut |_, _| {})
             .expect("runs");
         println!(
             "run {:.1} ms ({:.1} M bars/s), total {:.1} ms, {} orders, equity {}",
