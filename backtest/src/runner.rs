@@ -121,20 +121,19 @@ pub fn run_backtest(
     let run_seconds = t0.elapsed().as_secs_f64();
     progress(total, total);
 
-    let (bars, bars_in_market) = kernel.bar_counts();
-    let portfolio = kernel.portfolio();
+    let r = kernel.into_records();
     Ok(BacktestOutput {
-        fills: kernel.fills().to_vec(),
-        orders: kernel.order_manager().orders().to_vec(),
-        audit: kernel.audit().records().to_vec(),
-        equity: kernel.equity_curve().clone(),
-        positions: portfolio.positions().to_vec(),
+        positions: r.portfolio.positions().to_vec(),
+        final_cash: r.portfolio.cash(),
+        final_equity: r.portfolio.equity(),
+        fills: r.fills,
+        orders: r.orders,
+        audit: r.audit,
+        equity: r.equity,
         initial_cash,
-        final_cash: portfolio.cash(),
-        final_equity: portfolio.equity(),
-        bars,
-        bars_in_market,
-        kill_switch: kernel.risk().kill_switch(),
+        bars: r.bars,
+        bars_in_market: r.bars_in_market,
+        kill_switch: r.kill_switch,
         run_seconds,
         instruments,
     })

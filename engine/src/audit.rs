@@ -66,6 +66,10 @@ impl AuditLog {
         });
     }
 
+    pub fn into_records(self) -> Vec<AuditRecord> {
+        self.records
+    }
+
     pub fn records(&self) -> &[AuditRecord] {
         &self.records
     }

@@ -73,6 +73,19 @@ pub struct EquityCurve {
     pub equity: Vec<Decimal>,
 }
 
+/// Everything a finished run recorded (see [`Kernel::into_records`]).
+#[derive(Debug)]
+pub struct KernelRecords {
+    pub fills: Vec<FillRecord>,
+    pub orders: Vec<crate::order::Order>,
+    pub audit: Vec<crate::audit::AuditRecord>,
+    pub equity: EquityCurve,
+    pub portfolio: Portfolio,
+    pub kill_switch: KillSwitchState,
+    pub bars: u64,
+    pub bars_in_market: u64,
+}
+
 /// Errors building a kernel.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum KernelError {
@@ -211,6 +224,20 @@ impl Kernel {
     pub fn execution(&self) -> &dyn ExecutionClient {
         self.exec.as_ref()
     }
+    /// Take the run's records out of the kernel without copying them.
+    pub fn into_records(self) -> KernelRecords {
+        KernelRecords {
+            fills: self.fills,
+            orders: self.om.into_orders(),
+            audit: self.audit.into_records(),
+            equity: self.equity,
+            portfolio: self.portfolio,
+            kill_switch: self.risk.kill_switch(),
+            bars: self.bars,
+            bars_in_market: self.bars_in_market,
+        }
+    }
+
     /// When the next timer is due, if any (live runtimes sleep until then).
     pub fn next_timer_due(&self) -> Option<Ts> {
         self.timers.peek().map(|Reverse((t, _, _))| *t)

@@ -130,6 +130,11 @@ impl OrderManager {
         self.orders.get_mut(i).ok_or(OmError::UnknownOrder(id))
     }
 
+    /// Consume the manager, keeping its orders.
+    pub fn into_orders(self) -> Vec<Order> {
+        self.orders
+    }
+
     /// Every order of the run, in id order.
     pub fn orders(&self) -> &[Order] {
         &self.orders
