@@ -220,3 +220,34 @@ fn bad_input_gives_exit_code_2_and_a_clear_message() {
         assert_eq!(err.lines().count(), 1, "{args:?}: one line expected: {err}");
     }
 }
+
+/// The README's strategy example is the real `strategies/src/channel.rs` (minus its module
+/// docs), so the documented code always compiles and runs.
+#[test]
+fn readme_example_is_the_channel_strategy() {
+    let src = std::fs::read_to_string(repo().join("strategies/src/channel.rs")).unwrap();
+    let body: String = src
+        .lines()
+        .filter(|l| !l.starts_with("//!"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(body.trim_start_matches('\n')),
+        "README example out of date"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "backtest",
+        "--strategy",
+        "channel",
+        "--set",
+        "strategy.params.period=120",
+        "-q",
+        "--out",
+    ];
+    let mut args: Vec<&str> = args.to_vec();
+    args.push(out.path().to_str().unwrap());
+    let o = tickline(&repo(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

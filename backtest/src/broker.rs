@@ -22,7 +22,9 @@ use tickline_engine::domain::{
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 
 use crate::commission::CommissionModel;
-use crate::fill::{BarOutcome, BarPath, PreparedSlippage, Slippage, apply_prepared_slippage, match_bar};
+use crate::fill::{
+    BarOutcome, BarPath, PreparedSlippage, Slippage, apply_prepared_slippage, match_bar,
+};
 use crate::prompts::PromptRule;
 
 /// When market orders fill.
@@ -157,7 +159,12 @@ impl SimBroker {
             .flatten()
             .find(|w| w.order_id == id)
             .map(|w| w.client_order_id)
-            .or_else(|| self.pending.values().find(|p| p.order_id == id).map(|p| p.client_order_id))
+            .or_else(|| {
+                self.pending
+                    .values()
+                    .find(|p| p.order_id == id)
+                    .map(|p| p.client_order_id)
+            })
     }
 
     fn last_price(&self, i: usize) -> Option<Decimal> {

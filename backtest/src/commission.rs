@@ -45,7 +45,9 @@ impl CommissionModel {
     /// `clamp(0.005·qty, 1, 1 %·value)` rounded to 4 decimals, as a fixed-point amount.
     fn stock_total_fixed(qty: i128, value: i128) -> i128 {
         let per_share = qty * 5 / 1000;
-        let total = per_share.max(money::to_fixed(Decimal::ONE)).min(value / 100);
+        let total = per_share
+            .max(money::to_fixed(Decimal::ONE))
+            .min(value / 100);
         // Round to 4 decimals (10⁸ fixed units), half away from zero.
         let unit = 100_000_000i128;
         let r = total.rem_euclid(unit);
@@ -65,16 +67,33 @@ impl CommissionModel {
         if self == CommissionModel::None {
             return Decimal::ZERO;
         }
-        if self == CommissionModel::IbkrFixed && matches!(inst.sec_type, SecType::Stk | SecType::Cfd | SecType::Bond | SecType::Ind | SecType::Crypto) {
-            let q = if inst.multiplier == Decimal::ONE { fill_qty } else { fill_qty * inst.multiplier };
+        if self == CommissionModel::IbkrFixed
+            && matches!(
+                inst.sec_type,
+                SecType::Stk | SecType::Cfd | SecType::Bond | SecType::Ind | SecType::Crypto
+            )
+        {
+            let q = if inst.multiplier == Decimal::ONE {
+                fill_qty
+            } else {
+                fill_qty * inst.multiplier
+            };
             let value = money::mul(q.mantissa(), q.scale(), price.mantissa(), price.scale()).abs();
-            let (q0, v0) = (money::to_fixed(prev_qty.abs()), money::to_fixed(prev_value.abs()));
+            let (q0, v0) = (
+                money::to_fixed(prev_qty.abs()),
+                money::to_fixed(prev_value.abs()),
+            );
             let q1 = q0 + money::to_fixed(fill_qty.abs());
-            let before = if q0 == 0 { 0 } else { Self::stock_total_fixed(q0, v0) };
+            let before = if q0 == 0 {
+                0
+            } else {
+                Self::stock_total_fixed(q0, v0)
+            };
             let after = Self::stock_total_fixed(q1, v0 + value);
             let fee = (after - before).max(0) / 100_000_000;
             let a = fee.unsigned_abs();
-            return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4).normalize();
+            return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4)
+                .normalize();
         }
         let value = (fill_qty * price * inst.multiplier).abs();
         let before = if prev_qty.is_zero() {

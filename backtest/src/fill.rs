@@ -238,7 +238,12 @@ const POW10: [i128; 30] = {
 /// Slippage in integer arithmetic when the tick is a power of ten and every number is small:
 /// `price · (1 ± bps/10⁴) ± ticks`, rounded to the tick against the trader. `None` means
 /// "use the Decimal path".
-fn integer_slippage(inst: &Instrument, buy: bool, price: Decimal, s: &PreparedSlippage) -> Option<Decimal> {
+fn integer_slippage(
+    inst: &Instrument,
+    buy: bool,
+    price: Decimal,
+    s: &PreparedSlippage,
+) -> Option<Decimal> {
     let dp = inst.tick_decimals()?;
     let ticks = s.whole_ticks?;
     let (pm, ps) = (i64::try_from(price.mantissa()).ok()?, price.scale());
@@ -247,15 +252,26 @@ fn integer_slippage(inst: &Instrument, buy: bool, price: Decimal, s: &PreparedSl
         return None;
     }
     let base = POW10[k];
-    let factor = if buy { base + s.bps_m as i128 } else { base - s.bps_m as i128 };
+    let factor = if buy {
+        base + s.bps_m as i128
+    } else {
+        base - s.bps_m as i128
+    };
     let num = pm as i128 * factor;
     let den = POW10[k + (ps - dp) as usize];
     let q = num.div_euclid(den);
     let exact = num.rem_euclid(den) == 0;
-    let m = if buy && !exact { q + 1 } else { q } + if buy { ticks as i128 } else { -(ticks as i128) };
+    let m =
+        if buy && !exact { q + 1 } else { q } + if buy { ticks as i128 } else { -(ticks as i128) };
     let m = i64::try_from(m).ok()?;
     let a = m.unsigned_abs();
-    Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, dp))
+    Some(Decimal::from_parts(
+        a as u32,
+        (a >> 32) as u32,
+        0,
+        m < 0,
+        dp,
+    ))
 }
 
 /// Move `price` against the trader by the slippage, round to the tick (adversely) and, when a
@@ -285,7 +301,12 @@ pub fn apply_prepared_slippage(
 }
 
 /// The general (Decimal) slippage computation.
-fn decimal_slippage(inst: &Instrument, buy: bool, price: Decimal, slippage: &PreparedSlippage) -> Decimal {
+fn decimal_slippage(
+    inst: &Instrument,
+    buy: bool,
+    price: Decimal,
+    slippage: &PreparedSlippage,
+) -> Decimal {
     let mut p = match (slippage.none, buy) {
         (true, _) => price,
         (false, true) => price * slippage.up,

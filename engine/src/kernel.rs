@@ -400,7 +400,10 @@ impl Kernel {
 
     #[inline]
     fn check_kill_switch(&mut self, now: Ts) {
-        if let Some(change) = self.risk.on_equity_fixed(now, self.portfolio.equity_fixed()) {
+        if let Some(change) = self
+            .risk
+            .on_equity_fixed(now, self.portfolio.equity_fixed())
+        {
             self.on_kill_switch_change(now, change);
         }
     }

@@ -22,11 +22,7 @@ const POW10: [i128; 39] = {
 fn div_round(m: i128, d: i128) -> i128 {
     let q = m / d;
     let r = m % d;
-    if 2 * r.abs() >= d {
-        q + m.signum()
-    } else {
-        q
-    }
+    if 2 * r.abs() >= d { q + m.signum() } else { q }
 }
 
 /// A mantissa at `scale` decimals → fixed point (saturating on absurd magnitudes).
@@ -62,7 +58,11 @@ pub fn to_fixed(d: Decimal) -> i128 {
 /// Fixed point → `Decimal` (saturating at `Decimal::MAX`/`MIN`).
 #[inline]
 pub fn from_fixed(v: i128) -> Decimal {
-    Decimal::try_from_i128_with_scale(v, SCALE).unwrap_or(if v < 0 { Decimal::MIN } else { Decimal::MAX })
+    Decimal::try_from_i128_with_scale(v, SCALE).unwrap_or(if v < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
 }
 
 /// `a · b` where both are given as (mantissa, scale), in fixed point. Falls back to `Decimal`
@@ -95,15 +95,32 @@ mod tests {
 
     #[test]
     fn round_trips_and_multiplies() {
-        for d in [dec!(0), dec!(1), dec!(-1), dec!(123.456), dec!(-0.000000000001), dec!(98765432.1)] {
+        for d in [
+            dec!(0),
+            dec!(1),
+            dec!(-1),
+            dec!(123.456),
+            dec!(-0.000000000001),
+            dec!(98765432.1),
+        ] {
             assert_eq!(from_fixed(to_fixed(d)), d);
         }
-        assert_eq!(to_fixed(dec!(0.0000000000005)), 1, "half rounds away from zero");
+        assert_eq!(
+            to_fixed(dec!(0.0000000000005)),
+            1,
+            "half rounds away from zero"
+        );
         assert_eq!(to_fixed(dec!(-0.0000000000005)), -1);
         let q = dec!(-150);
         let p = dec!(101.2345);
-        assert_eq!(from_fixed(mul(q.mantissa(), q.scale(), p.mantissa(), p.scale())), q * p);
+        assert_eq!(
+            from_fixed(mul(q.mantissa(), q.scale(), p.mantissa(), p.scale())),
+            q * p
+        );
         let big = Decimal::MAX;
-        assert_eq!(from_fixed(mul(big.mantissa(), 0, big.mantissa(), 0)), Decimal::MAX);
+        assert_eq!(
+            from_fixed(mul(big.mantissa(), 0, big.mantissa(), 0)),
+            Decimal::MAX
+        );
     }
 }

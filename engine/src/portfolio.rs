@@ -57,7 +57,9 @@ impl Position {
     /// Unrealised PnL at the last price.
     pub fn unrealized_pnl(&self) -> Decimal {
         match self.last_price {
-            Some(p) if !self.quantity.is_zero() => (p - self.avg_price) * self.quantity * self.multiplier,
+            Some(p) if !self.quantity.is_zero() => {
+                (p - self.avg_price) * self.quantity * self.multiplier
+            }
             _ => Decimal::ZERO,
         }
     }
@@ -210,7 +212,11 @@ impl Portfolio {
             // Reducing, closing or reversing.
             let closed = dq.abs().min(old.abs());
             let gross = (fill.price - p.avg_price) * closed;
-            let gross = if old.is_sign_positive() { gross } else { -gross };
+            let gross = if old.is_sign_positive() {
+                gross
+            } else {
+                -gross
+            };
             realized = if p.multiplier == Decimal::ONE {
                 gross
             } else {
@@ -240,7 +246,8 @@ impl Portfolio {
             dq * p.multiplier
         };
         let px = (fill.price.mantissa(), fill.price.scale());
-        self.cash -= money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + to_fixed(fill.commission);
+        self.cash -=
+            money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + to_fixed(fill.commission);
         self.commissions += to_fixed(fill.commission);
         self.realized_pnl += to_fixed(realized);
         match (was_open, !new.is_zero()) {

@@ -20,7 +20,12 @@ pub const INFO: StrategyInfo = StrategyInfo {
         let high = Highest::new(period).map_err(|e| p.invalid("period", e.to_string()))?;
         let low = Lowest::new(period).map_err(|e| p.invalid("period", e.to_string()))?;
         p.finish()?;
-        Ok(Box::new(Channel { quantity, high, low, instrument: None }))
+        Ok(Box::new(Channel {
+            quantity,
+            high,
+            low,
+            instrument: None,
+        }))
     },
 };
 
@@ -40,7 +45,9 @@ impl Strategy for Channel {
         let (hi, lo) = (self.high.value(), self.low.value());
         self.high.update(bar.close);
         self.low.update(bar.close);
-        let (Some(hi), Some(lo)) = (hi, lo) else { return };
+        let (Some(hi), Some(lo)) = (hi, lo) else {
+            return;
+        };
         let position = ctx.position(bar.instrument);
         let target = if bar.close > hi {
             self.quantity
@@ -50,7 +57,10 @@ impl Strategy for Channel {
             return;
         };
         if target != position && ctx.open_orders().is_empty() {
-            ctx.submit(OrderRequest::market_signed(bar.instrument, target - position));
+            ctx.submit(OrderRequest::market_signed(
+                bar.instrument,
+                target - position,
+            ));
         }
     }
 }

@@ -53,8 +53,14 @@ impl EmaCross {
     /// quantity must be positive (the same checks as [`EmaCross::from_params`]).
     pub fn new(fast: usize, slow: usize, quantity: Decimal) -> Result<EmaCross, ParamError> {
         let mut t = toml::Table::new();
-        t.insert("fast".into(), toml::Value::Integer(fast.min(i64::MAX as usize) as i64));
-        t.insert("slow".into(), toml::Value::Integer(slow.min(i64::MAX as usize) as i64));
+        t.insert(
+            "fast".into(),
+            toml::Value::Integer(fast.min(i64::MAX as usize) as i64),
+        );
+        t.insert(
+            "slow".into(),
+            toml::Value::Integer(slow.min(i64::MAX as usize) as i64),
+        );
         t.insert("quantity".into(), toml::Value::String(quantity.to_string()));
         EmaCross::from_params(&t)
     }
@@ -66,7 +72,10 @@ impl EmaCross {
         let quantity = p.decimal("quantity", Decimal::from(100))?;
         let symbols = p.strings("symbols")?;
         if fast >= slow {
-            return Err(p.invalid("fast", format!("({fast}) must be smaller than slow ({slow})")));
+            return Err(p.invalid(
+                "fast",
+                format!("({fast}) must be smaller than slow ({slow})"),
+            ));
         }
         if quantity <= Decimal::ZERO {
             return Err(p.invalid("quantity", format!("must be positive, got {quantity}")));

@@ -43,7 +43,11 @@ pub fn find(name: &str) -> Option<&'static StrategyInfo> {
 pub fn build(name: &str, params: &toml::Table) -> Result<Box<dyn Strategy>, StrategyError> {
     let info = find(name).ok_or_else(|| StrategyError::Unknown {
         name: name.to_string(),
-        valid: REGISTRY.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        valid: REGISTRY
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", "),
     })?;
     Ok((info.build)(params)?)
 }

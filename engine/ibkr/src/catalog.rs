@@ -169,10 +169,12 @@ pub fn fill_path(template: &str, params: &[(&str, &str)]) -> Result<String, crat
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let close = after.find('}').ok_or_else(|| crate::IbkrError::InvalidInput {
-            what: "path template",
-            reason: format!("unclosed placeholder in {template}"),
-        })?;
+        let close = after
+            .find('}')
+            .ok_or_else(|| crate::IbkrError::InvalidInput {
+                what: "path template",
+                reason: format!("unclosed placeholder in {template}"),
+            })?;
         let name = &after[..close];
         let value = params
             .iter()
@@ -2919,10 +2921,10 @@ mod tests {
 
     #[test]
     fn fill_encodes_segments() {
-        let p = fill_path("/iserver/account/{accountId}/order/{orderId}", &[
-            ("accountId", "DU 1/2"),
-            ("orderId", "12"),
-        ])
+        let p = fill_path(
+            "/iserver/account/{accountId}/order/{orderId}",
+            &[("accountId", "DU 1/2"), ("orderId", "12")],
+        )
         .expect("filled");
         assert_eq!(p, "/iserver/account/DU%201%2F2/order/12");
     }

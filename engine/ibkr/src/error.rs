@@ -220,7 +220,9 @@ impl IbkrError {
         match self {
             IbkrError::Transport { kind, .. } => matches!(
                 kind,
-                TransportErrorKind::Timeout | TransportErrorKind::Request | TransportErrorKind::Body
+                TransportErrorKind::Timeout
+                    | TransportErrorKind::Request
+                    | TransportErrorKind::Body
             ),
             IbkrError::ServerError { .. } | IbkrError::Unavailable { .. } => true,
             IbkrError::Status { status, .. } => (500..600).contains(status),

@@ -209,7 +209,13 @@ impl Instrument {
             // Round half away from zero without a libm call: add ±0.5, truncate.
             let m = (x + 0.5f64.copysign(x)) as i64;
             let a = m.unsigned_abs();
-            return Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, self.price_scale));
+            return Some(Decimal::from_parts(
+                a as u32,
+                (a >> 32) as u32,
+                0,
+                m < 0,
+                self.price_scale,
+            ));
         }
         let m = x.round();
         if m.abs() >= 7.9e28 {

@@ -54,7 +54,11 @@ pub struct IserverAccounts {
     #[serde(deserialize_with = "lenient::opt_string")]
     pub session_id: Option<String>,
     /// Spelled `isFT` in examples and `isFt` in the schema.
-    #[serde(rename = "isFT", alias = "isFt", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        rename = "isFT",
+        alias = "isFt",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub is_ft: Option<bool>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     pub is_paper: Option<bool>,
@@ -123,7 +127,6 @@ impl PnlRow {
 
 /// `GET /iserver/account/pnl/partitioned`. The first call may return an empty map.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PnlPartitioned {
     pub upnl: BTreeMap<String, PnlRow>,
 }
@@ -143,15 +146,16 @@ mod tests {
         assert_eq!(a.is_paper, Some(true));
         assert_eq!(a.is_ft, Some(false));
         assert_eq!(
-            a.acct_props.get("DU1234567").and_then(|p| p.supports_fractions),
+            a.acct_props
+                .get("DU1234567")
+                .and_then(|p| p.supports_fractions),
             Some(true)
         );
     }
 
     #[test]
     fn pnl_sample() {
-        let p: PnlPartitioned =
-            serde_json::from_str(&sample("pnl_partitioned.json")).expect("pnl");
+        let p: PnlPartitioned = serde_json::from_str(&sample("pnl_partitioned.json")).expect("pnl");
         let row = p.upnl.get("DU1234567.Core").expect("row");
         assert_eq!(row.dpl, Some(dec!(-12510.0)));
         assert_eq!(row.el, Some(dec!(824600)));

@@ -222,65 +222,65 @@ pub struct ContractRulesRequest {
 
 /// `GET /iserver/contract/{conid}/info` (and `info-and-rules`, which adds `rules`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ContractInfo {
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub con_id: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(deserialize_with = "lenient::i64")]
+    pub con_id: i64,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub symbol: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub instrument_type: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub company_name: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub local_symbol: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub trading_class: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub exchange: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub valid_exchanges: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub currency: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub multiplier: Option<Decimal>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub expiry_full: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub maturity_date: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_decimal")]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub strike: Option<Decimal>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub right: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub contract_month: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub underlying_con_id: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub industry: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub category: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub cusip: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub cfi_code: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub r_t_h: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub smart_available: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub allow_sell_long: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub is_zero_commission_security: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub text: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub classifier: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub contract_clarification_type: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub underlying_issuer: Option<String>,
     /// Present in `info-and-rules`.
+    #[serde(default)]
     pub rules: Option<ContractRules>,
 }
 
@@ -495,10 +495,7 @@ mod tests {
             serde_json::from_str(&sample("secdef_search.json")).expect("search");
         assert_eq!(r[0].conid, Some(8314));
         assert_eq!(r[0].option_expiries().len(), 15);
-        assert_eq!(
-            r[0].section("OPT").map(|s| s.month_list().len()),
-            Some(10)
-        );
+        assert_eq!(r[0].section("OPT").map(|s| s.month_list().len()), Some(10));
         assert_eq!(r[2].issuers.len(), 4);
         assert_eq!(r[2].bondid, Some(5));
     }

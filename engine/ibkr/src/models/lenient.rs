@@ -276,7 +276,10 @@ impl<'de> Visitor<'de> for OptBoolVisitor {
             "" => Ok(None),
             "1" | "true" | "TRUE" | "True" | "Y" | "y" => Ok(Some(true)),
             "0" | "false" | "FALSE" | "False" | "N" | "n" => Ok(Some(false)),
-            _ => Err(E::invalid_value(de::Unexpected::Other("non-boolean string"), &self)),
+            _ => Err(E::invalid_value(
+                de::Unexpected::Other("non-boolean string"),
+                &self,
+            )),
         }
     }
 }
@@ -385,7 +388,10 @@ mod tests {
     fn integers_from_numbers_and_strings() {
         let p = |j: &str| serde_json::from_str::<I>(j).map(|i| i.v);
         assert_eq!(p(r#"{"v":"8314"}"#).ok(), Some(Some(8314)));
-        assert_eq!(p(r#"{"v":9007199254740993}"#).ok(), Some(Some(9007199254740993)));
+        assert_eq!(
+            p(r#"{"v":9007199254740993}"#).ok(),
+            Some(Some(9007199254740993))
+        );
         assert_eq!(p(r#"{"v":1370093239.0}"#).ok(), Some(Some(1370093239)));
         assert!(p(r#"{"v":"12x"}"#).is_err());
         assert!(p(r#"{"v":1.5}"#).is_err());

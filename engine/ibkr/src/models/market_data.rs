@@ -23,59 +23,59 @@ pub struct HistoryBar {
 /// are `startTimeVal`, `endTime`, `endTimeVal`). `points` is one less than the number of bars
 /// in IBKR's samples; use `data.len()`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct HistoryResponse {
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub server_id: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub symbol: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub text: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub price_factor: Option<i64>,
     /// `YYYYMMDD-hh:mm:ss` UTC.
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub start_time: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub start_time_val: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub end_time: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub end_time_val: Option<i64>,
     /// Chart string `"<price*priceFactor>/<volume>/<minutes offset>"`.
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub high: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub low: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub time_period: Option<String>,
     /// Bar length in seconds.
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub bar_length: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub md_availability: Option<String>,
     /// Milliseconds (900 000 = delayed).
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub mkt_data_delay: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub outside_rth: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub volume_factor: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub price_display_rule: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub price_display_value: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub chart_pan_start_time: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub direction: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub negative_capable: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub message_version: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub travel_time: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub points: Option<i64>,
     #[serde(deserialize_with = "lenient::null_vec")]
     pub data: Vec<HistoryBar>,

@@ -122,8 +122,7 @@ impl Oauth2TokenRequest {
         Oauth2TokenRequest {
             grant_type: "client_credentials".into(),
             client_assertion: assertion.into(),
-            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                .into(),
+            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
             scope,
         }
     }
@@ -334,7 +333,10 @@ mod tests {
         let w = WatchlistRequest {
             id: "1234".into(),
             name: "Test".into(),
-            rows: vec![WatchlistRow::Contract(8314), WatchlistRow::Header(String::new())],
+            rows: vec![
+                WatchlistRow::Contract(8314),
+                WatchlistRow::Header(String::new()),
+            ],
         };
         let v = serde_json::to_value(&w).expect("serialises");
         assert_eq!(

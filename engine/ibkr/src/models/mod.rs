@@ -22,3 +22,9 @@ pub use misc::*;
 pub use orders::*;
 pub use portfolio::*;
 pub use session::*;
+
+/// Decode a JSON body into one of these models (no IBKR error-body check; the client's
+/// endpoint methods do that).
+pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(body)
+}

@@ -424,11 +424,10 @@ impl LiveOrder {
 
 /// `GET /iserver/account/orders`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LiveOrders {
     #[serde(deserialize_with = "lenient::null_vec")]
     pub orders: Vec<LiveOrder>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub snapshot: Option<bool>,
 }
 
@@ -703,8 +702,7 @@ mod tests {
 
     #[test]
     fn ticket_serialises_prices_as_numbers() {
-        let t = OrderTicket::limit(265598, Side::Buy, dec!(100), dec!(165.0))
-            .with_coid("my-ord-1");
+        let t = OrderTicket::limit(265598, Side::Buy, dec!(100), dec!(165.0)).with_coid("my-ord-1");
         let v = serde_json::to_value(&t).expect("serialises");
         assert_eq!(v["price"], serde_json::json!(165.0));
         assert_eq!(v["quantity"], serde_json::json!(100.0));
@@ -738,7 +736,10 @@ mod tests {
         let o: LiveOrders = serde_json::from_str(&sample("live_orders.json")).expect("orders");
         assert_eq!(o.orders.len(), 2);
         assert_eq!(o.orders[0].price, Some(dec!(457.00)));
-        assert_eq!(o.orders[0].order_ref.as_deref(), Some("240103-SPY-1-BUY-L@457-bxv8"));
+        assert_eq!(
+            o.orders[0].order_ref.as_deref(),
+            Some("240103-SPY-1-BUY-L@457-bxv8")
+        );
         assert_eq!(o.orders[1].avg_price, Some(dec!(192.26)));
         assert!(o.orders[1].is_terminal());
         let empty: LiveOrders =
@@ -755,8 +756,7 @@ mod tests {
         let t: Vec<Trade> = serde_json::from_str(&sample("trades.json")).expect("trades");
         assert_eq!(t[0].order_id, Some(17437897932));
         assert_eq!(t[0].price, Some(dec!(192.26)));
-        let c: CancelResponse =
-            serde_json::from_str(&sample("order_cancel.json")).expect("cancel");
+        let c: CancelResponse = serde_json::from_str(&sample("order_cancel.json")).expect("cancel");
         assert_eq!(c.order_id, Some(1370093239));
         let w: WhatIf = serde_json::from_str(&sample("order_whatif.json")).expect("whatif");
         assert_eq!(

@@ -39,7 +39,11 @@ pub struct PortfolioAccount {
     pub business_type: Option<String>,
     #[serde(deserialize_with = "lenient::opt_string")]
     pub ib_entity: Option<String>,
-    #[serde(rename = "faclient", alias = "faClient", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        rename = "faclient",
+        alias = "faClient",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub fa_client: Option<bool>,
     /// `O` open, `P` pending, `N` new, `A` abandoned, `R` rejected, `C` closed.
     #[serde(deserialize_with = "lenient::opt_string")]
@@ -48,7 +52,10 @@ pub struct PortfolioAccount {
     pub covestor: Option<bool>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     pub no_client_trading: Option<bool>,
-    #[serde(rename = "trackVirtualFXPortfolio", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        rename = "trackVirtualFXPortfolio",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub track_virtual_fx_portfolio: Option<bool>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     pub brokerage_access: Option<bool>,

@@ -18,30 +18,29 @@ pub struct ServerInfo {
 /// The brokerage status object of `POST /iserver/auth/status` and `ssodh/init`
 /// (reference §2.3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthStatus {
-    /// Brokerage session logged in.
+    /// Brokerage session logged in (required: an answer without it is not a status).
     #[serde(deserialize_with = "lenient::bool")]
     pub authenticated: bool,
     /// Session fully set up.
-    #[serde(deserialize_with = "lenient::bool")]
+    #[serde(default, deserialize_with = "lenient::bool")]
     pub established: bool,
     /// Another platform holds the brokerage session for this username.
-    #[serde(deserialize_with = "lenient::bool")]
+    #[serde(default, deserialize_with = "lenient::bool")]
     pub competing: bool,
     /// Gateway ↔ IB backend link up.
-    #[serde(deserialize_with = "lenient::bool")]
+    #[serde(default, deserialize_with = "lenient::bool")]
     pub connected: bool,
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub message: String,
     /// Reason for failure; empty on success.
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub fail: String,
-    #[serde(rename = "MAC", deserialize_with = "lenient::opt_string")]
+    #[serde(default, rename = "MAC", deserialize_with = "lenient::opt_string")]
     pub mac: Option<String>,
-    #[serde(rename = "serverInfo")]
+    #[serde(default, rename = "serverInfo")]
     pub server_info: Option<ServerInfo>,
-    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub hardware_info: Option<String>,
 }
 

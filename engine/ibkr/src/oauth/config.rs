@@ -89,9 +89,14 @@ impl RawConfig {
     /// Parse TOML text; errors never quote values from the file.
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, OAuthError> {
         toml::from_str::<RawConfig>(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map(|span| {
+                let end = span.start.min(text.len());
+                text.as_bytes()[..end]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1
+            });
             let raw_message = e.message().trim();
             // Unknown/missing-field messages quote key names, which are safe to show; every
             // other message may quote a value, which could be a secret.
@@ -245,7 +250,11 @@ impl OAuthConfig {
         Self::from_raw(raw, Path::new(""), None)
     }
 
-    fn from_raw(raw: RawConfig, path: &Path, base_override: Option<&str>) -> Result<Self, OAuthError> {
+    fn from_raw(
+        raw: RawConfig,
+        path: &Path,
+        base_override: Option<&str>,
+    ) -> Result<Self, OAuthError> {
         let consumer_key = RawConfig::require(&raw.consumer_key, "consumer_key", path)?;
         let access_token = RawConfig::require(&raw.access_token, "access_token", path)?;
         let access_token_secret =

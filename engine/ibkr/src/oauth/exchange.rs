@@ -67,10 +67,7 @@ pub(crate) fn ibkr_message(body: &str, status: reqwest::StatusCode) -> String {
         }
     }
     if text.is_empty() {
-        status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_owned()
+        status.canonical_reason().unwrap_or("no message").to_owned()
     } else {
         truncate(text)
     }
@@ -106,7 +103,10 @@ mod tests {
     fn message_prefers_error_field() {
         let s = reqwest::StatusCode::UNAUTHORIZED;
         assert_eq!(
-            ibkr_message(r#"{"error":"id: 3931, error: invalid consumer","statusCode":401}"#, s),
+            ibkr_message(
+                r#"{"error":"id: 3931, error: invalid consumer","statusCode":401}"#,
+                s
+            ),
             "id: 3931, error: invalid consumer"
         );
         assert_eq!(ibkr_message("access denied\n", s), "access denied");
@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn signature_is_extracted_in_both_forms() {
-        let forms = signature_forms(r#"OAuth oauth_nonce="n", oauth_signature="a%2Bb%3D", realm="r""#);
+        let forms =
+            signature_forms(r#"OAuth oauth_nonce="n", oauth_signature="a%2Bb%3D", realm="r""#);
         assert_eq!(forms, vec!["a%2Bb%3D".to_owned(), "a+b=".to_owned()]);
         assert!(signature_forms("OAuth realm=\"r\"").is_empty());
     }

@@ -167,10 +167,7 @@ fn read_tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
     Ok((tag, content, rest))
 }
 
-fn read_unsigned_integer<'a>(
-    input: &'a [u8],
-    name: &str,
-) -> Result<(BigUint, &'a [u8]), String> {
+fn read_unsigned_integer<'a>(input: &'a [u8], name: &str) -> Result<(BigUint, &'a [u8]), String> {
     let (tag, content, rest) = read_tlv(input)?;
     if tag != 0x02 {
         return Err(format!(

@@ -29,7 +29,7 @@ impl Prepend {
     /// Parse the hex form (as printed in test vectors).
     pub fn from_hex(hex: &str) -> Option<Self> {
         let hex = hex.trim();
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return None;
         }
         let mut out = Vec::with_capacity(hex.len() / 2);

@@ -23,8 +23,8 @@ mod signature;
 mod third_party;
 
 pub use config::{
-    DEFAULT_REALM, ENV_BASE_URL, ENV_OAUTH_CONFIG, OAuthConfig, PRODUCTION_BASE_URL,
-    TEST_CONSUMER, parse_base_url,
+    DEFAULT_REALM, ENV_BASE_URL, ENV_OAUTH_CONFIG, OAuthConfig, PRODUCTION_BASE_URL, TEST_CONSUMER,
+    parse_base_url,
 };
 pub use encoding::{hex_bytes, java_byte_array, percent_encode};
 pub use error::OAuthError;

@@ -18,7 +18,9 @@ use super::lst::{
     DhRandom, LiveSessionToken, Prepend, compute_live_session_token, decrypt_access_token_secret,
     dh_challenge, validate_lst,
 };
-use super::signature::{Identity, Stamp, hmac_request_header, lst_request_header, unix_time_millis};
+use super::signature::{
+    Identity, Stamp, hmac_request_header, lst_request_header, unix_time_millis,
+};
 
 /// Endpoint name used in errors and logs.
 const LST_ENDPOINT: &str = "POST /oauth/live_session_token";

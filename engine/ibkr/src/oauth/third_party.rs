@@ -83,7 +83,11 @@ impl Consumer {
         Self::from_raw(RawConfig::load(&file)?, &file, base_override.as_deref())
     }
 
-    fn from_raw(raw: RawConfig, path: &Path, base_override: Option<&str>) -> Result<Self, OAuthError> {
+    fn from_raw(
+        raw: RawConfig,
+        path: &Path,
+        base_override: Option<&str>,
+    ) -> Result<Self, OAuthError> {
         let consumer_key = RawConfig::require(&raw.consumer_key, "consumer_key", path)?;
         let key_path = RawConfig::require(&raw.signature_key_path, "signature_key_path", path)?;
         let signature_key = load_private_key(&key_path, "signature key")?;

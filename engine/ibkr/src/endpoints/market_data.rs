@@ -1,0 +1,137 @@
+//! Trading › Market Data: snapshots (with the pre-flight rule), historical bars, stream
+//! management, and the legacy HMDS and regulatory-snapshot calls.
+
+use std::time::Duration;
+
+use tickline_engine::domain::BarSeries;
+
+use crate::catalog;
+use crate::client::Client;
+use crate::error::IbkrError;
+use crate::marketdata::{Field, Snapshot, field_list, history_to_series};
+use crate::models::{HistoryRequest, HistoryResponse, UnsubscribeAllResponse, UnsubscribeResponse};
+use crate::transport::ApiRequest;
+
+impl Client {
+    /// `GET /iserver/marketdata/snapshot`: one object per conid. The first request for a
+    /// conid only opens the stream and carries no fields ([`Snapshot::is_preflight`]); use
+    /// [`Client::snapshot_ready`] to wait for data. Pacing 10 req/s.
+    pub async fn snapshot(
+        &self,
+        conids: &[i64],
+        fields: &[Field],
+    ) -> Result<Vec<Snapshot>, IbkrError> {
+        if conids.is_empty() {
+            return Err(IbkrError::InvalidInput {
+                what: "conids",
+                reason: "at least one conid is required".into(),
+            });
+        }
+        let conids = conids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut req = ApiRequest::new(&catalog::SNAPSHOT, &[])?.query("conids", conids);
+        if !fields.is_empty() {
+            req = req.query("fields", field_list(fields));
+        }
+        self.call_or_default(req).await
+    }
+
+    /// Snapshot that handles the pre-flight: repeats the request (up to `max_polls` times,
+    /// `interval` apart) while any conid has no market fields yet. Returns the last answer.
+    pub async fn snapshot_ready(
+        &self,
+        conids: &[i64],
+        fields: &[Field],
+        max_polls: u32,
+        interval: Duration,
+    ) -> Result<Vec<Snapshot>, IbkrError> {
+        let mut last = self.snapshot(conids, fields).await?;
+        for _ in 1..max_polls.max(1) {
+            let complete = conids
+                .iter()
+                .all(|c| last.iter().any(|s| s.conid == *c && !s.is_preflight()));
+            if complete {
+                break;
+            }
+            tokio::time::sleep(interval).await;
+            last = self.snapshot(conids, fields).await?;
+        }
+        Ok(last)
+    }
+
+    /// `GET /iserver/marketdata/history`: OHLCV bars (≤ 5 requests in flight; the client
+    /// enforces it). `{"error":"No data."}` becomes [`IbkrError::Api`].
+    pub async fn history(&self, request: &HistoryRequest) -> Result<HistoryResponse, IbkrError> {
+        let req = history_query(ApiRequest::new(&catalog::HISTORY, &[])?, request, "source");
+        self.call(req).await
+    }
+
+    /// [`Client::history`] converted to the engine's bar series.
+    pub async fn history_series(
+        &self,
+        request: &HistoryRequest,
+        symbol: &str,
+    ) -> Result<BarSeries, IbkrError> {
+        let history = self.history(request).await?;
+        history_to_series(&history, symbol).map_err(|e| IbkrError::Decode {
+            endpoint: crate::error::EndpointRef::new(
+                catalog::HISTORY.method,
+                catalog::HISTORY.path,
+            ),
+            message: e.to_string(),
+        })
+    }
+
+    /// `GET /hmds/history` `[2.15]`: the HMDS history service (`source` is sent as
+    /// `barType`). Its first call after login may answer 404 while the service starts.
+    pub async fn hmds_history(
+        &self,
+        request: &HistoryRequest,
+    ) -> Result<HistoryResponse, IbkrError> {
+        let req = history_query(
+            ApiRequest::new(&catalog::HMDS_HISTORY, &[])?,
+            request,
+            "barType",
+        );
+        self.call(req).await
+    }
+
+    /// `POST /iserver/marketdata/unsubscribe`: stop the backend stream of one conid.
+    pub async fn unsubscribe_market_data(
+        &self,
+        conid: i64,
+    ) -> Result<UnsubscribeResponse, IbkrError> {
+        let req = ApiRequest::new(&catalog::UNSUBSCRIBE_MARKET_DATA, &[])?
+            .json(&serde_json::json!({ "conid": conid }))?;
+        self.call(req).await
+    }
+
+    /// `GET /iserver/marketdata/unsubscribeall`.
+    pub async fn unsubscribe_all_market_data(&self) -> Result<UnsubscribeAllResponse, IbkrError> {
+        self.call(ApiRequest::new(&catalog::UNSUBSCRIBE_ALL_MARKET_DATA, &[])?)
+            .await
+    }
+
+    /// `GET /md/regsnapshot` `[2.15]`: a regulatory NBBO snapshot. **Each call is billed**
+    /// (USD 0.01, paper included) unless the account holds the US network subscription.
+    pub async fn regulatory_snapshot(&self, conid: i64) -> Result<Snapshot, IbkrError> {
+        self.call(
+            ApiRequest::new(&catalog::REGULATORY_SNAPSHOT, &[])?.query("conid", conid.to_string()),
+        )
+        .await
+    }
+}
+
+fn history_query(req: ApiRequest, r: &HistoryRequest, source_key: &str) -> ApiRequest {
+    req.query("conid", r.conid.to_string())
+        .query("period", r.period.clone())
+        .query("bar", r.bar.clone())
+        .query_opt("exchange", r.exchange.as_deref())
+        .query_opt("outsideRth", r.outside_rth)
+        .query_opt("startTime", r.start_time.as_deref())
+        .query_opt("direction", r.direction)
+        .query_opt(source_key, r.source.as_deref())
+}

@@ -1,0 +1,270 @@
+//! Session supervision: keep-alive, brokerage loss → `ssodh/init`, competing session, expiry,
+//! nightly reset, and the supervisor task's schedule.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use common::{MockServer, Reply};
+use serde_json::{Value, json};
+use tickline_ibkr::session::supervise_once;
+use tickline_ibkr::{Client, ResetWindow, SessionConfig, SessionEvent, SessionState};
+use tokio::sync::broadcast;
+
+fn status(authenticated: bool, competing: bool) -> Value {
+    json!({"authenticated": authenticated, "connected": true, "competing": competing,
+        "established": authenticated, "message": "", "fail": if authenticated { "" } else { "no session" }})
+}
+
+fn tickle(auth: Value) -> Value {
+    json!({"session": "0123456789abcdef0123456789abcdef", "ssoExpires": 500000,
+        "collission": false, "userId": 1, "iserver": {"authStatus": auth}})
+}
+
+/// A server whose tickle and auth status answer the current `state`.
+fn server_with_state(server: &MockServer, state: Arc<Mutex<Value>>) {
+    let s = state.clone();
+    server.route("POST", "/v1/api/tickle", move |_| {
+        let v = s.lock().expect("lock").clone();
+        if v.is_null() {
+            Reply::text(401, "access denied")
+        } else {
+            Reply::value(tickle(v))
+        }
+    });
+    let s = state.clone();
+    server.route("POST", "/v1/api/iserver/auth/status", move |_| {
+        Reply::value(s.lock().expect("lock").clone())
+    });
+    let s = state;
+    server.route("POST", "/v1/api/iserver/auth/ssodh/init", move |r| {
+        let mut v = s.lock().expect("lock");
+        // ssodh/init brings the brokerage session back, unless another platform competes
+        // and compete=false.
+        let compete = r.json()["compete"].as_bool().unwrap_or(false);
+        if !v["competing"].as_bool().unwrap_or(false) || compete {
+            *v = status(true, false);
+        }
+        Reply::value(v.clone())
+    });
+    server.route_sample("GET", "/v1/api/iserver/accounts", "iserver_accounts.json");
+}
+
+fn config() -> SessionConfig {
+    SessionConfig {
+        reauth_polls: 3,
+        reauth_poll_interval: Duration::from_millis(10),
+        reset_window: Some(ResetWindow::north_america()),
+        ..SessionConfig::default()
+    }
+}
+
+fn drain(rx: &mut broadcast::Receiver<SessionEvent>) -> Vec<SessionEvent> {
+    let mut v = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        v.push(e);
+    }
+    v
+}
+
+fn noon() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2024-07-10T16:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn healthy_session_is_primed_and_ready() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state);
+    let client = common::client(&server);
+    let mut events = client.session_events();
+    supervise_once(&client, &config(), noon()).await;
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    assert!(client.is_primed());
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
+    assert!(client.websocket_session().is_some());
+    let seen = drain(&mut events);
+    assert!(
+        seen.contains(&SessionEvent::StateChanged {
+            from: SessionState::BrokerageNotPrimed,
+            to: SessionState::Ready
+        }),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn lost_brokerage_session_is_reinitialised() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state.clone());
+    let client = common::client(&server);
+    supervise_once(&client, &config(), noon()).await;
+    let mut events = client.session_events();
+    *state.lock().expect("lock") = status(false, false);
+    supervise_once(&client, &config(), noon()).await;
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 1);
+    let init = &server.requests_to("POST", "/v1/api/iserver/auth/ssodh/init")[0];
+    assert_eq!(init.json(), json!({"publish": true, "compete": true}));
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    let seen = drain(&mut events);
+    assert!(
+        seen.contains(&SessionEvent::BrokerageLost {
+            reason: "no session".into()
+        }),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&SessionEvent::Reauthenticated), "{seen:?}");
+    // Accounts were primed again after the new session.
+    assert_eq!(server.count("GET", "/v1/api/iserver/accounts"), 2);
+}
+
+#[tokio::test]
+async fn competing_session_is_reported_not_stolen() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state.clone());
+    let client = common::client(&server);
+    supervise_once(&client, &config(), noon()).await;
+    let mut events = client.session_events();
+    *state.lock().expect("lock") = status(true, true);
+    supervise_once(&client, &config(), noon()).await;
+    assert_eq!(client.session_status().state, SessionState::Competing);
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
+    let seen = drain(&mut events);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, SessionEvent::Competing { .. })),
+        "{seen:?}"
+    );
+
+    // With take-over enabled the session is taken back with compete=true.
+    let take_over = SessionConfig {
+        take_over_competing: true,
+        ..config()
+    };
+    supervise_once(&client, &take_over, noon()).await;
+    let init = server.requests_to("POST", "/v1/api/iserver/auth/ssodh/init");
+    assert_eq!(init.len(), 1);
+    assert_eq!(init[0].json()["compete"], true);
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    let seen = drain(&mut events);
+    assert!(seen.contains(&SessionEvent::CompetingCleared), "{seen:?}");
+}
+
+#[tokio::test]
+async fn expired_session_is_reported() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(Value::Null));
+    server_with_state(&server, state);
+    let client = common::client(&server);
+    let mut events = client.session_events();
+    supervise_once(&client, &config(), noon()).await;
+    assert_eq!(client.session_status().state, SessionState::NoSession);
+    let seen = drain(&mut events);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, SessionEvent::SessionExpired { .. })),
+        "{seen:?}"
+    );
+    // A gateway session cannot be re-created by the client: no ssodh/init storm.
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
+}
+
+#[tokio::test]
+async fn nightly_reset_is_ridden_out() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state.clone());
+    let client = common::client(&server);
+    supervise_once(&client, &config(), noon()).await;
+    let mut events = client.session_events();
+    // 01:05 New York (EDT) = 05:05 UTC: inside the window; the session is down.
+    let during = DateTime::parse_from_rfc3339("2024-07-11T05:05:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    *state.lock().expect("lock") = status(false, false);
+    supervise_once(&client, &config(), during).await;
+    assert_eq!(
+        server.count("POST", "/v1/api/iserver/auth/ssodh/init"),
+        0,
+        "no re-auth during the reset"
+    );
+    assert!(client.session_status().in_reset_window);
+    // After the window the session is brought back even though it looks healthy again.
+    let after = DateTime::parse_from_rfc3339("2024-07-11T06:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    *state.lock().expect("lock") = status(true, false);
+    supervise_once(&client, &config(), after).await;
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 1);
+    let seen = drain(&mut events);
+    let pos = |e: &SessionEvent| seen.iter().position(|x| x == e);
+    let started = pos(&SessionEvent::NightlyResetStarted).expect("started");
+    let ended = pos(&SessionEvent::NightlyResetEnded).expect("ended");
+    let reauth = pos(&SessionEvent::Reauthenticated).expect("re-authenticated");
+    assert!(started < ended && ended < reauth, "{seen:?}");
+}
+
+#[tokio::test]
+async fn failed_reauthentication_is_reported() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state.clone());
+    // ssodh/init does not help: the session stays down.
+    server.route_reply(
+        "POST",
+        "/v1/api/iserver/auth/ssodh/init",
+        Reply::value(status(false, false)),
+    );
+    server.route_reply(
+        "GET",
+        "/v1/api/iserver/reauthenticate",
+        Reply::value(json!({"message": "triggered"})),
+    );
+    let client = common::client(&server);
+    supervise_once(&client, &config(), noon()).await;
+    let mut events = client.session_events();
+    *state.lock().expect("lock") = status(false, false);
+    supervise_once(&client, &config(), noon()).await;
+    let seen = drain(&mut events);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, SessionEvent::ReauthenticationFailed { .. })),
+        "{seen:?}"
+    );
+    // The legacy reauthenticate call was tried as well, and the status polls were bounded.
+    assert_eq!(server.count("GET", "/v1/api/iserver/reauthenticate"), 1);
+    assert!(server.count("POST", "/v1/api/iserver/auth/status") <= 3 + 3);
+    assert_eq!(client.session_status().state, SessionState::ReadOnly);
+}
+
+#[tokio::test(start_paused = true)]
+async fn supervisor_tickles_every_interval_until_stopped() {
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state);
+    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
+        .session_config(SessionConfig {
+            reset_window: None,
+            ..config()
+        })
+        .build()
+        .expect("client");
+    let handle = client.spawn_supervisor();
+    assert!(handle.is_running());
+    tokio::time::sleep(Duration::from_secs(60 * 5 + 30)).await;
+    let tickles = server.requests_to("POST", "/v1/api/tickle");
+    // At t = 0, 60, …, 300 s.
+    assert_eq!(tickles.len(), 6, "{}", tickles.len());
+    for w in tickles.windows(2) {
+        assert!(w[1].at - w[0].at >= Duration::from_secs(60));
+    }
+    handle.shutdown().await;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(server.count("POST", "/v1/api/tickle"), 6);
+}
