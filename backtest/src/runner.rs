@@ -146,7 +146,7 @@ fn run_single(kernel: &mut Kernel, s: &BarSeries, total: u64, progress: &mut dyn
         let bar = s.bar(id, i);
         kernel.on_bar(&bar);
         kernel.record_equity(bar.ts_end);
-        if (i as u64 + 1) % PROGRESS_EVERY == 0 {
+        if (i as u64 + 1).is_multiple_of(PROGRESS_EVERY) {
             progress(i as u64 + 1, total);
         }
     }
@@ -182,7 +182,7 @@ fn run_merged(
                 kernel.on_bar(&bar);
                 cursor[k] += 1;
                 done += 1;
-                if done % PROGRESS_EVERY == 0 {
+                if done.is_multiple_of(PROGRESS_EVERY) {
                     progress(done, total);
                 }
             }
