@@ -30,6 +30,8 @@ enum Command {
     },
     /// List the registered strategies and their parameters.
     Strategies,
+    /// Talk to Interactive Brokers through the Web API (gateway or OAuth 1.0a).
+    Ibkr(tickline_ibkr::cli::IbkrArgs),
 }
 
 /// An error the user can fix (bad config, data, arguments): exit code 2.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             print_strategies();
             Ok(())
         }
+        Command::Ibkr(args) => run_ibkr(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +101,19 @@ fn one_line(e: &anyhow::Error) -> String {
         s.push_str(&text.replace('\n', " "));
     }
     s
+}
+
+/// `tickline ibkr …`: the client's commands on a tokio runtime. IBKR and transport errors
+/// exit with 1 and IBKR's message.
+fn run_ibkr(args: tickline_ibkr::cli::IbkrArgs) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(e.into()))?;
+    let mut out = std::io::stdout();
+    rt.block_on(tickline_ibkr::cli::run(args, &mut out))
+        .map_err(|e| Failure::Internal(e.into()))
 }
 
 fn print_strategies() {

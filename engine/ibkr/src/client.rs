@@ -315,16 +315,11 @@ impl Client {
 
     /// Send a request with priming and one recovery attempt (see the module docs).
     pub(crate) async fn execute(&self, req: &ApiRequest) -> Result<RawResponse, IbkrError> {
-        if req.spec.needs_brokerage() && !self.is_primed() {
-            self.prime().await?;
-        }
-        if needs_portfolio_accounts(req.spec) {
-            self.prime_portfolio().await?;
-        }
         let generation = self.inner.generation.load(Ordering::Acquire);
+        self.ensure_prerequisites(req, generation).await?;
         match self.inner.transport.send(req).await {
             Err(e) if self.inner.auto_recover && is_session_endpoint(req) => Err(e),
-            Err(e) if self.inner.auto_recover && (e.is_unauthorized() || e.is_no_bridge()) => {
+            Err(e) if self.recoverable(&e) => {
                 tracing::info!(endpoint = %req.endpoint(), "re-authenticating after {}", short(&e));
                 // Boxed: recovery sends requests through `execute` itself.
                 Box::pin(self.recover_once(generation))
@@ -342,6 +337,35 @@ impl Client {
             }
             other => other,
         }
+    }
+
+    /// Prime `/iserver/accounts` and `/portfolio/accounts` when `req` needs them; a priming
+    /// call refused for lack of a session triggers the same single recovery.
+    async fn ensure_prerequisites(
+        &self,
+        req: &ApiRequest,
+        generation: u64,
+    ) -> Result<(), IbkrError> {
+        if req.spec.needs_brokerage() && !self.is_primed() {
+            match self.prime().await {
+                Ok(_) => {}
+                Err(e) if self.recoverable(&e) => {
+                    // Recovery primes the accounts itself.
+                    Box::pin(self.recover_once(generation))
+                        .await
+                        .map_err(|_| e)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if needs_portfolio_accounts(req.spec) {
+            self.prime_portfolio().await?;
+        }
+        Ok(())
+    }
+
+    fn recoverable(&self, e: &IbkrError) -> bool {
+        self.inner.auto_recover && (e.is_unauthorized() || e.is_no_bridge())
     }
 
     /// Re-authenticate unless another task already did since `generation` was read.

@@ -141,6 +141,9 @@ pub enum IbkrError {
     /// OAuth 1.0a failure (configuration, keys, live session token).
     #[error("OAuth: {0}")]
     OAuth(#[from] crate::oauth::OAuthError),
+    /// Websocket failure.
+    #[error("websocket: {0}")]
+    Websocket(#[from] crate::ws::WsError),
     /// A caller-supplied value is unusable.
     #[error("invalid {what}: {reason}")]
     InvalidInput { what: &'static str, reason: String },

@@ -508,7 +508,7 @@ async fn call(client: &Client, oauth: &Client, server: &MockServer, spec: &Endpo
             tickline_ibkr::ws::WsClient::connect(cfg)
                 .await
                 .map(drop)
-                .map_err(|e| IbkrError::Config(e.to_string()))
+                .map_err(IbkrError::from)
         }
         "echo_https" => client.echo_https(&q).await.map(drop),
         "echo_signed_jwt" => client.echo_signed_jwt(&jwt).await.map(drop),

@@ -455,12 +455,21 @@ async fn oauth_401_renews_the_live_session_token() {
     let client = tickline_ibkr::cli::build_client(&oauth_args(&s.server, &["accounts"]))
         .expect("OAuth client");
     client.connect().await.expect("handshake");
-    assert_eq!(s.server.count("POST", "/v1/api/oauth/live_session_token"), 1);
+    assert_eq!(
+        s.server.count("POST", "/v1/api/oauth/live_session_token"),
+        1
+    );
     // The server forgets the token (expiry, restart): the next request is refused with 401.
     *s.lst.lock().expect("lock") = None;
-    let accounts = client.accounts().await.expect("recovered after a new token");
+    let accounts = client
+        .accounts()
+        .await
+        .expect("recovered after a new token");
     assert_eq!(accounts.default_account(), Some("DU1234567"));
-    assert_eq!(s.server.count("POST", "/v1/api/oauth/live_session_token"), 2);
+    assert_eq!(
+        s.server.count("POST", "/v1/api/oauth/live_session_token"),
+        2
+    );
     let verified = s.verified.lock().expect("lock").clone();
     assert_eq!(
         verified.last().map(String::as_str),

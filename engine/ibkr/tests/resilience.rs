@@ -466,3 +466,34 @@ async fn malformed_bodies_give_typed_errors_not_panics() {
         }
     }
 }
+
+#[tokio::test]
+async fn refused_priming_is_recovered_too() {
+    let server = MockServer::with_session().await;
+    let initialised = Arc::new(AtomicUsize::new(0));
+    let i = initialised.clone();
+    server.route("POST", "/v1/api/iserver/auth/ssodh/init", move |_| {
+        i.fetch_add(1, Ordering::SeqCst);
+        Reply::sample("iserver_auth_status.json")
+    });
+    let i = initialised.clone();
+    server.route("GET", "/v1/api/iserver/accounts", move |_| {
+        if i.load(Ordering::SeqCst) == 0 {
+            Reply::status(
+                400,
+                r#"{"error":"Bad Request: no bridge","statusCode":400}"#,
+            )
+        } else {
+            Reply::sample("iserver_accounts.json")
+        }
+    });
+    server.route_sample("GET", "/v1/api/iserver/account/orders", "live_orders.json");
+    let client = common::client(&server);
+    let orders = client
+        .live_orders(&LiveOrdersQuery::default())
+        .await
+        .expect("recovered from the refused priming call");
+    assert_eq!(orders.orders.len(), 2);
+    assert_eq!(initialised.load(Ordering::SeqCst), 1);
+    assert!(client.is_primed());
+}

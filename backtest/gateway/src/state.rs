@@ -1,0 +1,383 @@
+//! The emulator's state behind one lock: session, market, exchange (orders over the
+//! simulated broker), accounts, pending order questions and fault switches; plus the
+//! broadcast channel that feeds the websockets.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::{broadcast, watch};
+
+use tickline_engine::domain::Bar;
+
+use crate::clock::{Millis, ServiceClock};
+use crate::config::GatewayConfig;
+use crate::faults::{FaultAction, FaultDice, Faults, RateLimiter};
+use crate::market::Injected;
+use crate::market::Market;
+use crate::market::quote::Quote;
+use crate::orders::exchange::{Changes, Exchange};
+use crate::orders::ticket::Ticket;
+use crate::portfolio::Account;
+use crate::prompts::{PromptRule, Question};
+use crate::rng::Rng;
+use crate::session::Session;
+use crate::wire::num;
+
+/// What the websockets are told.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Push {
+    /// Quotes moved (one market step).
+    Market,
+    /// Full live-order objects of orders that changed.
+    Orders(Vec<Value>),
+    /// New executions (with the resulting position).
+    Trades(Vec<Value>),
+    /// `spl` arguments.
+    Pnl(Value),
+    /// `sts` arguments (authentication changes).
+    Status(Value),
+    /// Close every websocket (logout, injected disconnect).
+    Disconnect,
+}
+
+/// A placement or modification waiting for its questions to be confirmed.
+#[derive(Clone, Debug)]
+pub enum PendingAction {
+    Place {
+        account: String,
+        tickets: Vec<Ticket>,
+    },
+    Modify {
+        account: String,
+        order_id: u64,
+        ticket: Ticket,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub created: Millis,
+    pub action: PendingAction,
+    pub remaining: VecDeque<Question>,
+}
+
+/// Everything mutable.
+pub struct Core {
+    pub cfg: GatewayConfig,
+    pub session: Session,
+    pub market: Market,
+    pub exchange: Exchange,
+    pub accounts: Vec<Account>,
+    pub prompts: Vec<PromptRule>,
+    pub pending: HashMap<String, Pending>,
+    pub faults: Faults,
+    pub limiter: RateLimiter,
+    pub dice: FaultDice,
+    pub rng: Rng,
+    pub history_inflight: usize,
+    /// Counter behind history `serverId`s.
+    pub history_serial: u64,
+    pub schedule_fired: Vec<bool>,
+    stale: Option<Vec<Quote>>,
+    bars: Vec<Bar>,
+    last_pnl_push: Option<Millis>,
+    last_ws_drop: Millis,
+    day: i64,
+    push: broadcast::Sender<Arc<Push>>,
+}
+
+/// Shared by every request and task.
+pub struct Shared {
+    pub core: Mutex<Core>,
+    pub clock: ServiceClock,
+    pub push: broadcast::Sender<Arc<Push>>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Lock the core (a panicked holder does not poison the emulator for everyone else).
+    pub fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Core {
+    pub fn new(
+        cfg: GatewayConfig,
+        market: Market,
+        exchange: Exchange,
+        push: broadcast::Sender<Arc<Push>>,
+        now: Millis,
+    ) -> Core {
+        let accounts: Vec<Account> = cfg.accounts.iter().map(Account::new).collect();
+        let selected = accounts.first().map(|a| a.id.clone()).unwrap_or_default();
+        let session = Session::new(cfg.session.initial, cfg.seed, selected, now);
+        let mut core = Core {
+            prompts: cfg.prompts.clone(),
+            faults: cfg.faults.clone(),
+            schedule_fired: vec![false; cfg.faults.schedule.len()],
+            dice: FaultDice::new(cfg.seed),
+            rng: Rng::derive(cfg.seed, 0x4E91),
+            limiter: RateLimiter::default(),
+            pending: HashMap::new(),
+            history_inflight: 0,
+            history_serial: 4_155_800,
+            stale: None,
+            bars: Vec::with_capacity(16),
+            last_pnl_push: None,
+            last_ws_drop: now,
+            day: 0,
+            session,
+            market,
+            exchange,
+            accounts,
+            push,
+            cfg,
+        };
+        for bar in core.market.priming_bars() {
+            core.exchange.on_bar(&bar, core.market.now_ms());
+        }
+        core.day = core.trade_day();
+        core.roll_day();
+        if core.faults.stale_feed {
+            core.stale = Some(core.market.quotes.clone());
+        }
+        core
+    }
+
+    /// Send to every websocket (nobody listening is fine).
+    pub fn push(&self, p: Push) {
+        let _ = self.push.send(Arc::new(p));
+    }
+
+    /// The quotes clients see (frozen while the stale-feed fault is on).
+    pub fn visible_quotes(&self) -> &[Quote] {
+        self.stale.as_deref().unwrap_or(&self.market.quotes)
+    }
+
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    pub fn account_index(&self, id: &str) -> Option<usize> {
+        self.accounts.iter().position(|a| a.id == id)
+    }
+
+    /// Trade date (New York) of the simulated now, as days since CE.
+    fn trade_day(&self) -> i64 {
+        use chrono::Datelike;
+        chrono::DateTime::from_timestamp_nanos(self.market.now())
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive()
+            .num_days_from_ce() as i64
+    }
+
+    /// Start a new trade date: daily P&L is measured from here.
+    fn roll_day(&mut self) {
+        for i in 0..self.accounts.len() {
+            let v = self.accounts[i].valuation(&self.market.contracts, &self.market.quotes);
+            self.accounts[i].day_start_nlv = Some(v.nlv);
+        }
+    }
+
+    /// Change fault switches.
+    pub fn set_faults(&mut self, next: Faults) {
+        if next.stale_feed && self.stale.is_none() {
+            self.stale = Some(self.market.quotes.clone());
+        }
+        if !next.stale_feed {
+            self.stale = None;
+        }
+        if next.rate_limits != self.faults.rate_limits
+            || next.global_rate != self.faults.global_rate
+        {
+            self.limiter.reset();
+        }
+        if next.schedule != self.faults.schedule {
+            self.schedule_fired = vec![false; next.schedule.len()];
+        }
+        self.faults = next;
+    }
+
+    /// Book executions and tell the websockets about changed orders and fills.
+    pub fn publish(&mut self, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut trades = Vec::with_capacity(changes.fills.len());
+        for &k in &changes.fills {
+            let Some(e) = self.exchange.executions.get(k).cloned() else {
+                continue;
+            };
+            let contract = &self.market.contracts[e.index];
+            let position = match self.account_index(&e.account) {
+                Some(a) => {
+                    self.accounts[a].apply_fill(
+                        e.index,
+                        contract,
+                        e.side,
+                        e.quantity,
+                        e.price,
+                        e.commission,
+                    );
+                    self.accounts[a].positions.get(&e.index).map(|p| p.qty)
+                }
+                None => None,
+            };
+            trades.push(e.json(contract, &self.cfg.session.user_name, position));
+        }
+        let orders: Vec<Value> = changes
+            .orders
+            .iter()
+            .filter_map(|id| self.exchange.order(*id))
+            .map(|o| o.live_json(&self.market.contracts[o.index]))
+            .collect();
+        if !orders.is_empty() {
+            self.push(Push::Orders(orders));
+        }
+        if !trades.is_empty() {
+            self.push(Push::Trades(trades));
+        }
+    }
+
+    /// Advance the market `n` steps (matching working orders on every bar). Returns the
+    /// steps actually taken (a replay may run out).
+    pub fn step_market(&mut self, n: u64, inject: Option<Injected>, now: Millis) -> u64 {
+        let mut taken = 0;
+        for k in 0..n {
+            let mut bars = std::mem::take(&mut self.bars);
+            bars.clear();
+            let inj = if k == 0 { inject } else { None };
+            if !self.market.step(inj, &mut bars) {
+                self.bars = bars;
+                break;
+            }
+            taken += 1;
+            let now_ms = self.market.now_ms();
+            for bar in &bars {
+                let changes = self.exchange.on_bar(bar, now_ms);
+                self.publish(changes);
+            }
+            self.bars = bars;
+            let day = self.trade_day();
+            if day != self.day {
+                self.day = day;
+                self.roll_day();
+            }
+        }
+        if taken > 0 && self.stale.is_none() {
+            self.push(Push::Market);
+        }
+        if taken > 0 {
+            let due = self
+                .last_pnl_push
+                .is_none_or(|t| now.saturating_sub(t) >= self.cfg.websocket.pnl_interval_ms);
+            if due {
+                self.last_pnl_push = Some(now);
+                self.push(Push::Pnl(self.pnl_args("uel")));
+            }
+        }
+        taken
+    }
+
+    /// `{"<acct>.Core": {rowType, dpl, nl, upl, <el>, mv}}` for every account (`el` over
+    /// REST, `uel` on the websocket).
+    pub fn pnl_args(&self, el_key: &str) -> Value {
+        let mut m = Map::new();
+        for a in &self.accounts {
+            let v = a.valuation(&self.market.contracts, &self.market.quotes);
+            let mut row = Map::new();
+            row.insert("rowType".into(), json!(1));
+            row.insert("dpl".into(), num(a.daily_pnl(&v).round_dp(2)));
+            row.insert("nl".into(), num(v.nlv.round_dp(2)));
+            row.insert("upl".into(), num(v.unrealized.round_dp(2)));
+            row.insert(el_key.into(), num(v.excess_liquidity().round_dp(2)));
+            row.insert(
+                "mv".into(),
+                num((v.stock_value + v.future_value + v.fx_value).round_dp(2)),
+            );
+            m.insert(format!("{}.Core", a.id), Value::Object(row));
+        }
+        Value::Object(m)
+    }
+
+    /// The auth-status object (`/iserver/auth/status`, `ssodh/init`, inside `/tickle`).
+    pub fn auth_status(&self, with_fail: bool) -> Value {
+        let s = &self.session;
+        let auth = s.state.brokerage();
+        let mut v = json!({
+            "authenticated": auth,
+            "established": auth,
+            "competing": s.competing,
+            "connected": s.state != crate::session::SessionState::NoSession,
+            "message": if s.competing { "competing session" } else { "" },
+            "MAC": "F4:03:43:CD:BD:C0",
+            "serverInfo": {"serverName": "TicklineGW1", "serverVersion": concat!("Build tickline-gateway ", env!("CARGO_PKG_VERSION"))},
+            "hardware_info": "1c4558e8|F4:03:43:CD:BD:C0",
+        });
+        if with_fail && let Value::Object(m) = &mut v {
+            m.insert("fail".into(), json!(""));
+        }
+        v
+    }
+
+    /// Carry out a session / connection fault.
+    pub fn trigger(&mut self, action: FaultAction, now: Millis) {
+        match action {
+            FaultAction::Logout | FaultAction::ExpireSession => {
+                self.session.end();
+                self.pending.clear();
+                self.push(Push::Status(
+                    json!({"authenticated": false, "message": "session ended"}),
+                ));
+                self.push(Push::Disconnect);
+            }
+            FaultAction::Compete => {
+                self.session.compete();
+                self.pending.clear();
+                self.push(Push::Status(
+                    json!({"authenticated": false, "competing": true}),
+                ));
+            }
+            FaultAction::Reset => {
+                self.session.reset();
+                self.pending.clear();
+                self.push(Push::Status(
+                    json!({"authenticated": false, "message": "nightly reset"}),
+                ));
+            }
+            FaultAction::DisconnectWebsockets => self.push(Push::Disconnect),
+            FaultAction::Login => {
+                self.session.login(now);
+                self.push(Push::Status(
+                    json!({"authenticated": true, "competing": false}),
+                ));
+            }
+        }
+    }
+
+    /// Periodic duties: idle expiry, scheduled faults, periodic websocket drops, expired
+    /// reply ids.
+    pub fn housekeeping(&mut self, now: Millis) {
+        let timeout = self.faults.session_timeout_secs.saturating_mul(1_000);
+        if self.session.idle_expired(now, timeout) {
+            self.trigger(FaultAction::ExpireSession, now);
+        }
+        for k in 0..self.faults.schedule.len() {
+            let f = self.faults.schedule[k].clone();
+            if !self.schedule_fired[k] && now >= f.at_secs.saturating_mul(1_000) {
+                self.schedule_fired[k] = true;
+                self.trigger(f.action, now);
+            }
+        }
+        let every = self.faults.ws_disconnect_secs.saturating_mul(1_000);
+        if every > 0 && now.saturating_sub(self.last_ws_drop) >= every {
+            self.last_ws_drop = now;
+            self.push(Push::Disconnect);
+        }
+        let ttl = self.cfg.session.reply_ttl_secs.saturating_mul(1_000);
+        self.pending
+            .retain(|_, p| now.saturating_sub(p.created) < ttl);
+    }
+}
