@@ -7,6 +7,9 @@ use rust_decimal::Decimal;
 /// Decimal places of the fixed-point representation.
 pub const SCALE: u32 = 12;
 
+/// 1.0 in fixed point.
+pub const ONE: i128 = 1_000_000_000_000;
+
 const POW10: [i128; 39] = {
     let mut t = [1i128; 39];
     let mut i = 1;

@@ -35,6 +35,8 @@ pub struct KillSwitch {
     tz: chrono_tz::Tz,
     /// Fixed-point (10⁻¹²) equity figures, so the per-bar check is integer compares.
     peak: i128,
+    /// `1 − max_drawdown` in fixed point.
+    keep_ratio: Option<i128>,
     dd_floor: Option<i128>,
     day_floor: Option<i128>,
     day_start_equity: i128,
@@ -56,6 +58,7 @@ impl KillSwitch {
             max_drawdown,
             tz,
             peak: 0,
+            keep_ratio: max_drawdown.map(|d| money::to_fixed(Decimal::ONE - d)),
             dd_floor: None,
             day_floor: None,
             day_start_equity: 0,
@@ -118,9 +121,13 @@ impl KillSwitch {
         }
         if equity > self.peak {
             self.peak = equity;
-            self.dd_floor = self
-                .max_drawdown
-                .map(|d| money::to_fixed(money::from_fixed(equity) * (Decimal::ONE - d)));
+            // floor = peak · (1 − d), in integers: (1 − d) is kept in 10⁻¹² units.
+            self.dd_floor = self.keep_ratio.map(|k| {
+                equity
+                    .checked_mul(k)
+                    .map(|x| x / money::ONE)
+                    .unwrap_or_else(|| (equity / money::ONE) * k)
+            });
         }
         if self.state != KillSwitchState::Active {
             return None;
