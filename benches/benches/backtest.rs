@@ -50,7 +50,10 @@ fn input(series: &[BarSeries]) -> BacktestInput {
             slippage_bps: Decimal::ONE,
             ..BrokerConfig::default()
         },
-        instruments: series.iter().map(|s| Instrument::stock(&s.symbol)).collect(),
+        instruments: series
+            .iter()
+            .map(|s| Instrument::stock(&s.symbol))
+            .collect(),
         series: series.to_vec(),
     }
 }
@@ -65,8 +68,12 @@ fn bench_kernel(c: &mut Criterion) {
         b.iter_batched(
             || input(&one),
             |inp| {
-                let out = run_backtest(inp, Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")), &mut |_, _| {})
-                    .expect("backtest runs");
+                let out = run_backtest(
+                    inp,
+                    Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")),
+                    &mut |_, _| {},
+                )
+                .expect("backtest runs");
                 black_box(out.final_equity)
             },
             BatchSize::LargeInput,
@@ -74,14 +81,20 @@ fn bench_kernel(c: &mut Criterion) {
     });
     drop(one);
 
-    let many: Vec<BarSeries> = (0..100).map(|k| series(&format!("S{k:03}"), 100_000, 1000 + k)).collect();
+    let many: Vec<BarSeries> = (0..100)
+        .map(|k| series(&format!("S{k:03}"), 100_000, 1000 + k))
+        .collect();
     g.throughput(Throughput::Elements(10_000_000));
     g.bench_function("ema_cross_100x100k", |b| {
         b.iter_batched(
             || input(&many),
             |inp| {
-                let out = run_backtest(inp, Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")), &mut |_, _| {})
-                    .expect("backtest runs");
+                let out = run_backtest(
+                    inp,
+                    Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")),
+                    &mut |_, _| {},
+                )
+                .expect("backtest runs");
                 black_box(out.final_equity)
             },
             BatchSize::LargeInput,

@@ -6,9 +6,9 @@ use rust_decimal::Decimal;
 use tickline_backtest::broker::BrokerConfig;
 use tickline_backtest::runner::{BacktestInput, run_backtest};
 use tickline_data::synth::{SynthConfig, generate};
+use tickline_engine::domain::Bar;
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
-use tickline_engine::domain::Bar;
 use tickline_engine::strategy::{Ctx, Strategy};
 use tickline_strategies::ema_cross::EmaCross;
 
@@ -19,13 +19,30 @@ impl Strategy for Idle {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let bars: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let series = generate(&SynthConfig { bars, seed: 42, symbol: "SYNTH".into(), ..SynthConfig::default() });
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
+    let bars: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let series = generate(&SynthConfig {
+        bars,
+        seed: 42,
+        symbol: "SYNTH".into(),
+        ..SynthConfig::default()
+    });
     for _ in 0..runs {
         let input = BacktestInput {
-            kernel: KernelConfig { initial_cash: Decimal::from(10_000_000), ..KernelConfig::default() },
-            broker: BrokerConfig { slippage_bps: Decimal::ONE, ..BrokerConfig::default() },
+            kernel: KernelConfig {
+                initial_cash: Decimal::from(10_000_000),
+                ..KernelConfig::default()
+            },
+            broker: BrokerConfig {
+                slippage_bps: Decimal::ONE,
+                ..BrokerConfig::default()
+            },
             instruments: vec![Instrument::stock("SYNTH")],
             series: vec![series.clone()],
         };
@@ -35,8 +52,7 @@ fn main() {
         } else {
             Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid"))
         };
-        let out = run_backtest(input, strategy, &mut |_, _| {})
-            .expect("runs");
+        let out = run_backtest(input, strategy, &mut |_, _| {}).expect("runs");
         println!(
             "run {:.1} ms ({:.1} M bars/s), total {:.1} ms, {} orders, equity {}",
             out.run_seconds * 1e3,
