@@ -425,11 +425,11 @@ impl SimBroker {
     /// Match the instrument's working orders against `bar`.
     fn match_orders(&mut self, bar: &Bar) {
         let i = bar.instrument.index();
-        let Some(path) =
-            BarPath::from_f64(&self.instruments[i], bar.open, bar.high, bar.low, bar.close)
-        else {
+        let Some(open) = self.instruments[i].price_from_f64(bar.open) else {
             return;
         };
+        // The full intrabar path is built only when a non-market order needs it.
+        let mut path: Option<BarPath> = None;
         let mut ws = std::mem::take(&mut self.working[i]);
         let mut k = 0;
         while k < ws.len() {
@@ -455,33 +455,48 @@ impl SimBroker {
                 }
             }
             let r = w.request;
-            match match_bar(
-                &path,
-                r.order_type,
-                r.side,
-                r.limit_price,
-                r.stop_price,
-                w.triggered,
-            ) {
+            let outcome = if r.order_type == OrderType::Market {
+                BarOutcome::Fill {
+                    price: open,
+                    slipped: true,
+                }
+            } else {
+                let p = match path {
+                    Some(p) => p,
+                    None => {
+                        let inst = &self.instruments[i];
+                        let Some(p) =
+                            BarPath::from_f64(inst, bar.open, bar.high, bar.low, bar.close)
+                        else {
+                            k += 1;
+                            continue;
+                        };
+                        *path.insert(p)
+                    }
+                };
+                match_bar(
+                    &p,
+                    r.order_type,
+                    r.side,
+                    r.limit_price,
+                    r.stop_price,
+                    w.triggered,
+                )
+            };
+            match outcome {
                 BarOutcome::Fill { price, slipped } => {
                     let qty = self.fill_qty(&w, bar.volume);
                     if qty > Decimal::ZERO {
                         let inst = &self.instruments[i];
+                        // Fills at the open happen at the bar's open time, others during it.
+                        let ts = if price == open { bar.ts } else { bar.ts_end };
                         let price = if slipped {
-                            apply_prepared_slippage(
-                                inst,
-                                r.side,
-                                price,
-                                self.slippage,
-                                Some((path.low, path.high)),
-                            )
+                            let range = inst
+                                .price_from_f64(bar.low)
+                                .zip(inst.price_from_f64(bar.high));
+                            apply_prepared_slippage(inst, r.side, price, self.slippage, range)
                         } else {
                             price
-                        };
-                        let ts = if price == path.open() {
-                            bar.ts
-                        } else {
-                            bar.ts_end
                         };
                         self.fill(&mut w, qty, price, ts);
                     }

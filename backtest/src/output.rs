@@ -105,7 +105,7 @@ pub fn write_results(
             f.side.as_str(),
             f.quantity,
             f.price,
-            f.commission,
+            f.commission.normalize(),
             f.order_id,
             r.realized_pnl.round_dp(6),
             r.position_after
@@ -146,7 +146,7 @@ pub fn write_results(
             } else {
                 o.avg_fill_price.round_dp(8).to_string()
             },
-            o.commission,
+            o.commission.normalize(),
             rfc3339(o.created),
             rfc3339(o.updated),
             o.broker_order_id.map(|b| b.to_string()).unwrap_or_default(),

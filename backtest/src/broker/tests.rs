@@ -73,6 +73,23 @@ fn market_fills_at_next_open_by_default() {
 }
 
 #[test]
+fn slipped_market_fill_at_the_open_keeps_the_open_time() {
+    let mut b = broker(BrokerConfig {
+        slippage_bps: dec!(10),
+        ..no_cost()
+    });
+    b.on_bar(&bar(0, 100.0, 101.0, 99.0, 100.5));
+    submit(&mut b, 1, OrderRequest::market(I, Side::Sell, dec!(10)));
+    events(&mut b);
+    b.on_bar(&bar(1, 100.0, 101.0, 99.0, 100.2));
+    // 100 − 10 bps = 99.90, stamped at the open of bar 1.
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(10), dec!(99.90), T0 + MIN)]
+    );
+}
+
+#[test]
 fn market_fills_at_signal_close_in_close_mode_with_slippage() {
     let mut b = broker(BrokerConfig {
         fill: FillMode::Close,
