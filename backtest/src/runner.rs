@@ -8,7 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use tickline_engine::audit::AuditRecord;
 use tickline_engine::clock::SimClock;
-use tickline_engine::domain::{BarSeries, Instrument, InstrumentId};
+use tickline_engine::domain::{Bar, BarSeries, Instrument, InstrumentId};
 use tickline_engine::kernel::{EquityCurve, FillRecord, Kernel, KernelConfig, KernelError};
 use tickline_engine::order::Order;
 use tickline_engine::portfolio::Position;
@@ -139,11 +139,27 @@ pub fn run_backtest(
     })
 }
 
-/// One symbol: a straight loop over the columns.
+/// One symbol: a straight loop over the columns (zipped slices: no bounds checks).
 fn run_single(kernel: &mut Kernel, s: &BarSeries, total: u64, progress: &mut dyn FnMut(u64, u64)) {
-    let id = InstrumentId(0);
-    for i in 0..s.len() {
-        let bar = s.bar(id, i);
+    let instrument = InstrumentId(0);
+    let cols =
+        s.ts.iter()
+            .zip(&s.open)
+            .zip(&s.high)
+            .zip(&s.low)
+            .zip(&s.close)
+            .zip(&s.volume);
+    for (i, (((((&ts, &open), &high), &low), &close), &volume)) in cols.enumerate() {
+        let bar = Bar {
+            instrument,
+            ts,
+            ts_end: ts + s.interval,
+            open,
+            high,
+            low,
+            close,
+            volume,
+        };
         kernel.on_bar(&bar);
         kernel.record_equity(bar.ts_end);
         if (i as u64 + 1).is_multiple_of(PROGRESS_EVERY) {
