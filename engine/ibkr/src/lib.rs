@@ -10,6 +10,7 @@
 //! * [`prompts`] — order questions and the [`PromptPolicy`] that answers them.
 //! * [`marketdata`] — field ids, snapshot parsing, history → engine bars.
 //! * [`cli`] — `tickline ibkr …` commands.
+//! * [`execution`] — [`execution::IbkrExecution`], the engine's `ExecutionClient` for IBKR.
 //! * [`oauth`], [`ws`] — OAuth 1.0a signing and the streaming websocket.
 
 pub mod oauth;
@@ -20,6 +21,7 @@ pub mod cli;
 mod client;
 mod endpoints;
 pub mod error;
+pub mod execution;
 pub mod marketdata;
 pub mod models;
 pub mod prompts;

@@ -1,0 +1,1030 @@
+//! The IBKR execution client: the engine's [`ExecutionClient`] on top of [`Client`].
+//!
+//! [`IbkrExecution::send`] never blocks: it forwards the command over a channel to a worker
+//! task on the given tokio runtime. The worker performs the REST calls one command at a time
+//! (the client serialises order submissions anyway) and pushes [`ExecEvent`]s into a
+//! `std::sync::mpsc` channel that [`IbkrExecution::poll`] drains without blocking.
+//!
+//! * **Submit** → `place_orders` (not the auto-confirming helper). An ack list becomes
+//!   [`ExecEvent::Accepted`]; a question becomes [`ExecEvent::Prompt`] and the worker waits for
+//!   the engine's [`ExecCommand::ReplyPrompt`] (the order manager answers with its prompt
+//!   policy); the reply's answer is mapped the same way, so chains of questions become chains of
+//!   prompt events. Errors and server (reject) prompts become [`ExecEvent::Rejected`] with
+//!   IBKR's text. Ambiguous failures are resolved by the client's `cOID` lookup.
+//! * **Declined questions**: the order manager marks the order `Rejected` as soon as its policy
+//!   declines, so the worker only sends `{"confirmed": false}` and reports nothing further (a
+//!   second rejection would be an illegal transition). Should IBKR nevertheless acknowledge
+//!   the order, it is cancelled at IBKR at once and a warning is logged.
+//! * **Modify** → the modify endpoint. The engine's state machine does not allow prompts while
+//!   a modification is pending, so questions about a modification are answered here with
+//!   [`IbkrExecutionConfig::modify_prompts`] (the engine's own policy type; the default
+//!   rejects every question). The outcome is [`ExecEvent::Modified`] or
+//!   [`ExecEvent::ModifyRejected`].
+//! * **Cancel** → the cancel endpoint; IBKR only accepts the request, so a task then checks
+//!   `order/status` with a bounded exponential backoff until the order is `Cancelled` /
+//!   `Inactive` ([`ExecEvent::Cancelled`]) or `Filled` (the fill arrives from the trades poll).
+//!   IBKR's refusal becomes [`ExecEvent::CancelRejected`] with its message.
+//! * **Fills**: a background task polls `/iserver/account/trades` every
+//!   [`IbkrExecutionConfig::poll_interval`] (IBKR paces it at one call per 5 s, the default)
+//!   and turns new executions (deduplicated by `execution_id`) of known orders into
+//!   [`ExecEvent::Filled`]. The same task reads `/iserver/account/orders` and reports orders
+//!   that IBKR cancelled or deactivated on its own (IOC remainders, day expiry, system
+//!   cancels). Websocket-driven fills (`str` / `sor` topics) would cut the latency and are a
+//!   possible refinement.
+//!
+//! Errors carry the endpoint and IBKR's message, never cookies or tokens (see
+//! [`IbkrError`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use tickline_engine::domain::{
+    ClientOrderId, Fill, Instrument, OrderId, OrderRequest, OrderType, Side, TimeInForce, Ts,
+};
+use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
+use tickline_engine::order::PromptPolicy as EnginePromptPolicy;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::client::Client;
+use crate::error::IbkrError;
+use crate::models::{self, LiveOrdersQuery, OrderAck, OrderTicket, Tif, Trade};
+use crate::prompts::PlaceOutcome;
+
+/// Settings of [`IbkrExecution`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct IbkrExecutionConfig {
+    /// The IBKR account orders are placed in (`DU1234567`).
+    pub account_id: String,
+    /// How often trades and live orders are polled for fills and broker-side cancels.
+    /// IBKR paces both endpoints at one call per 5 s; default 5 s.
+    pub poll_interval: Duration,
+    /// `days` of the trades query (`None` = today only, IBKR's default).
+    pub trade_days: Option<u32>,
+    /// How many times `order/status` is checked after a cancel request (default 8).
+    pub cancel_checks: u32,
+    /// Delay before the first status check; doubled after each check (default 250 ms).
+    pub cancel_check_delay: Duration,
+    /// Upper bound of the doubling delay (default 4 s).
+    pub cancel_check_max_delay: Duration,
+    /// Most questions answered for one order before it is abandoned (default 20, as ibind).
+    pub max_prompt_replies: usize,
+    /// Answers questions about modifications (the engine cannot take prompts while a
+    /// modification is pending). Default: reject every question.
+    pub modify_prompts: EnginePromptPolicy,
+}
+
+impl IbkrExecutionConfig {
+    /// Defaults for `account_id`.
+    pub fn new(account_id: impl Into<String>) -> Self {
+        IbkrExecutionConfig {
+            account_id: account_id.into(),
+            poll_interval: Duration::from_secs(5),
+            trade_days: None,
+            cancel_checks: 8,
+            cancel_check_delay: Duration::from_millis(250),
+            cancel_check_max_delay: Duration::from_secs(4),
+            max_prompt_replies: 20,
+            modify_prompts: EnginePromptPolicy::default(),
+        }
+    }
+}
+
+/// Why an [`IbkrExecution`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutionSetupError {
+    #[error("IBKR execution: no instruments configured")]
+    NoInstruments,
+    #[error("IBKR execution: instrument {index} ({symbol}) has no IBKR conid")]
+    MissingConid { index: usize, symbol: String },
+    #[error("IBKR execution: account id is empty")]
+    EmptyAccount,
+    #[error("IBKR execution: {field} must be positive")]
+    NotPositive { field: &'static str },
+    #[error("IBKR execution: trade days must be 1..={max}, got {got}")]
+    TradeDays { got: u32, max: u32 },
+}
+
+/// The engine's execution client for Interactive Brokers (see the module docs).
+pub struct IbkrExecution {
+    runtime: Handle,
+    commands: mpsc::UnboundedSender<ExecCommand>,
+    events: std_mpsc::Receiver<ExecEvent>,
+    shared: Arc<Mutex<Shared>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl IbkrExecution {
+    /// Start the worker and the poller on `runtime`. `instruments` is indexed by
+    /// `InstrumentId` (the kernel's order) and every one needs a `conid`.
+    pub fn new(
+        runtime: Handle,
+        client: Client,
+        instruments: Vec<Instrument>,
+        config: IbkrExecutionConfig,
+    ) -> Result<IbkrExecution, ExecutionSetupError> {
+        if instruments.is_empty() {
+            return Err(ExecutionSetupError::NoInstruments);
+        }
+        let conids = instruments
+            .iter()
+            .enumerate()
+            .map(|(index, i)| {
+                i.conid.ok_or_else(|| ExecutionSetupError::MissingConid {
+                    index,
+                    symbol: i.symbol.clone(),
+                })
+            })
+            .collect::<Result<Vec<i64>, _>>()?;
+        if config.account_id.trim().is_empty() {
+            return Err(ExecutionSetupError::EmptyAccount);
+        }
+        for (field, d) in [
+            ("poll_interval", config.poll_interval),
+            ("cancel_check_delay", config.cancel_check_delay),
+            ("cancel_check_max_delay", config.cancel_check_max_delay),
+        ] {
+            if d.is_zero() {
+                return Err(ExecutionSetupError::NotPositive { field });
+            }
+        }
+        if config.cancel_checks == 0 {
+            return Err(ExecutionSetupError::NotPositive {
+                field: "cancel_checks",
+            });
+        }
+        if let Some(d) = config.trade_days
+            && !(1..=crate::MAX_TRADE_DAYS).contains(&d)
+        {
+            return Err(ExecutionSetupError::TradeDays {
+                got: d,
+                max: crate::MAX_TRADE_DAYS,
+            });
+        }
+        let (event_tx, event_rx) = std_mpsc::channel();
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Mutex::new(Shared::new(event_tx)));
+        let worker = Worker {
+            client,
+            conids,
+            config: Arc::new(config),
+            shared: shared.clone(),
+        };
+        let poller = worker.clone();
+        let tasks = vec![
+            runtime.spawn(worker.run(cmd_rx)),
+            runtime.spawn(poller.poll_loop()),
+        ];
+        Ok(IbkrExecution {
+            runtime,
+            commands: cmd_tx,
+            events: event_rx,
+            shared,
+            tasks,
+        })
+    }
+
+    /// The runtime the worker runs on.
+    pub fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
+    /// The IBKR order id of an accepted order.
+    pub fn broker_order_id(&self, order_id: OrderId) -> Option<i64> {
+        lock(&self.shared)
+            .orders
+            .get(&order_id)
+            .and_then(|t| t.broker_id)
+    }
+}
+
+impl Drop for IbkrExecution {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl ExecutionClient for IbkrExecution {
+    fn send(&mut self, cmd: ExecCommand) {
+        if let Err(mpsc::error::SendError(cmd)) = self.commands.send(cmd) {
+            // The worker is gone (runtime shut down): answer so nothing hangs.
+            let reason = "IBKR execution worker is not running".to_string();
+            let ts = now_ns();
+            let event = match cmd {
+                // A declined order is already rejected on the engine side.
+                ExecCommand::ReplyPrompt {
+                    confirmed: false, ..
+                } => None,
+                ExecCommand::Submit { order_id, .. }
+                | ExecCommand::ReplyPrompt { order_id, .. } => Some(ExecEvent::Rejected {
+                    order_id,
+                    reason,
+                    ts,
+                }),
+                ExecCommand::Modify { order_id, .. } => Some(ExecEvent::ModifyRejected {
+                    order_id,
+                    reason,
+                    ts,
+                }),
+                ExecCommand::Cancel { order_id } => Some(ExecEvent::CancelRejected {
+                    order_id,
+                    reason,
+                    ts,
+                }),
+                ExecCommand::SuppressQuestions { message_ids } => {
+                    tracing::warn!(?message_ids, "question suppression not sent: {reason}");
+                    None
+                }
+            };
+            if let Some(e) = event {
+                lock(&self.shared).emit(e);
+            }
+        }
+    }
+
+    fn poll(&mut self, out: &mut Vec<ExecEvent>) {
+        out.extend(self.events.try_iter());
+    }
+
+    fn name(&self) -> &str {
+        "ibkr"
+    }
+}
+
+/// What the adapter knows about one engine order.
+#[derive(Debug)]
+struct Tracked {
+    request: OrderRequest,
+    coid: String,
+    broker_id: Option<i64>,
+    /// Quantity reported through `Filled` events.
+    filled: Decimal,
+    /// Questions answered so far.
+    replies: usize,
+    /// The reply id of a question not answered yet.
+    pending_reply: Option<String>,
+    /// A terminal event was reported (or the order is filled): no more polling.
+    done: bool,
+}
+
+/// State shared by the worker, the poller and cancel checks. Events are pushed under the
+/// same lock that updates the maps, so the order of events matches the order of updates.
+struct Shared {
+    events: std_mpsc::Sender<ExecEvent>,
+    orders: HashMap<OrderId, Tracked>,
+    by_broker: HashMap<i64, OrderId>,
+    by_coid: HashMap<String, OrderId>,
+    executions: HashSet<String>,
+}
+
+impl Shared {
+    fn new(events: std_mpsc::Sender<ExecEvent>) -> Self {
+        Shared {
+            events,
+            orders: HashMap::new(),
+            by_broker: HashMap::new(),
+            by_coid: HashMap::new(),
+            executions: HashSet::new(),
+        }
+    }
+
+    fn emit(&self, event: ExecEvent) {
+        if self.events.send(event).is_err() {
+            tracing::debug!("IBKR execution event dropped: the engine side is gone");
+        }
+    }
+
+    /// Orders that may still fill or be cancelled at IBKR.
+    fn has_live_orders(&self) -> bool {
+        self.orders
+            .values()
+            .any(|t| t.broker_id.is_some() && !t.done)
+    }
+
+    /// Mark terminal and report `event`, unless a terminal event was reported already.
+    fn finish(&mut self, order_id: OrderId, event: ExecEvent) {
+        if let Some(t) = self.orders.get_mut(&order_id) {
+            if t.done {
+                return;
+            }
+            t.done = true;
+        }
+        self.emit(event);
+    }
+}
+
+fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// UTC nanoseconds now.
+fn now_ns() -> Ts {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    d.as_nanos().min(i64::MAX as u128) as i64
+}
+
+/// The worker's and poller's handles (cheap to clone).
+#[derive(Clone)]
+struct Worker {
+    client: Client,
+    conids: Vec<i64>,
+    config: Arc<IbkrExecutionConfig>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Worker {
+    fn emit(&self, event: ExecEvent) {
+        lock(&self.shared).emit(event);
+    }
+
+    async fn run(self, mut commands: mpsc::UnboundedReceiver<ExecCommand>) {
+        while let Some(cmd) = commands.recv().await {
+            match cmd {
+                ExecCommand::Submit {
+                    order_id,
+                    client_order_id,
+                    request,
+                } => self.submit(order_id, client_order_id, request).await,
+                ExecCommand::ReplyPrompt {
+                    order_id,
+                    reply_id,
+                    confirmed,
+                } => self.reply(order_id, &reply_id, confirmed).await,
+                ExecCommand::SuppressQuestions { message_ids } => self.suppress(&message_ids).await,
+                ExecCommand::Cancel { order_id } => self.cancel(order_id).await,
+                ExecCommand::Modify { order_id, request } => self.modify(order_id, request).await,
+            }
+        }
+    }
+
+    /// Map an engine request to an IBKR ticket.
+    fn ticket(&self, request: &OrderRequest, coid: Option<&str>) -> Result<OrderTicket, String> {
+        let conid = *self
+            .conids
+            .get(request.instrument.index())
+            .ok_or_else(|| format!("unknown instrument id {}", request.instrument.0))?;
+        let side = match request.side {
+            Side::Buy => models::Side::Buy,
+            Side::Sell => models::Side::Sell,
+        };
+        let tif = match request.tif {
+            TimeInForce::Day => Tif::Day,
+            TimeInForce::Gtc => Tif::Gtc,
+            TimeInForce::Ioc => Tif::Ioc,
+        };
+        let need = |p: Option<Decimal>, what: &str| {
+            p.ok_or_else(|| {
+                format!(
+                    "{} order without a {what} price",
+                    request.order_type.as_str()
+                )
+            })
+        };
+        let (order_type, price, aux_price) = match request.order_type {
+            OrderType::Market => (models::OrderType::Market, None, None),
+            OrderType::Limit => (
+                models::OrderType::Limit,
+                Some(need(request.limit_price, "limit")?),
+                None,
+            ),
+            // IBKR takes the stop trigger of a STP order in `price`.
+            OrderType::Stop => (
+                models::OrderType::Stop,
+                Some(need(request.stop_price, "stop")?),
+                None,
+            ),
+            OrderType::StopLimit => (
+                models::OrderType::StopLimit,
+                Some(need(request.limit_price, "limit")?),
+                Some(need(request.stop_price, "stop")?),
+            ),
+        };
+        let mut t = OrderTicket::new(conid, side, request.quantity, order_type, tif);
+        t.acct_id = Some(self.config.account_id.clone());
+        t.price = price;
+        t.aux_price = aux_price;
+        t.c_oid = coid.map(str::to_string);
+        t.validate()?;
+        Ok(t)
+    }
+
+    async fn submit(&self, order_id: OrderId, coid: ClientOrderId, request: OrderRequest) {
+        let ticket = match self.ticket(&request, Some(coid.as_str())) {
+            Ok(t) => t,
+            Err(reason) => {
+                return self.emit(ExecEvent::Rejected {
+                    order_id,
+                    reason,
+                    ts: now_ns(),
+                });
+            }
+        };
+        {
+            let mut s = lock(&self.shared);
+            s.orders.insert(
+                order_id,
+                Tracked {
+                    request,
+                    coid: coid.as_str().to_string(),
+                    broker_id: None,
+                    filled: Decimal::ZERO,
+                    replies: 0,
+                    pending_reply: None,
+                    done: false,
+                },
+            );
+            s.by_coid.insert(coid.as_str().to_string(), order_id);
+        }
+        let outcome = self
+            .client
+            .place_orders(&self.config.account_id, std::slice::from_ref(&ticket))
+            .await;
+        self.on_outcome(order_id, outcome).await;
+    }
+
+    /// Report what a submission or confirmed reply produced.
+    async fn on_outcome(&self, order_id: OrderId, outcome: Result<PlaceOutcome, IbkrError>) {
+        let ts = now_ns();
+        match outcome {
+            Ok(PlaceOutcome::Placed(acks)) => self.accepted(order_id, &acks),
+            Ok(PlaceOutcome::Question(p)) => {
+                if !p.more.is_empty() {
+                    tracing::warn!(
+                        reply_id = %p.reply_id,
+                        extra = p.more.len(),
+                        "IBKR sent questions for more than one ticket; only the first is answered"
+                    );
+                }
+                let over = {
+                    let mut s = lock(&self.shared);
+                    let over = match s.orders.get_mut(&order_id) {
+                        Some(t) if t.replies >= self.config.max_prompt_replies => true,
+                        Some(t) => {
+                            t.pending_reply = Some(p.reply_id.clone());
+                            false
+                        }
+                        None => false,
+                    };
+                    if !over {
+                        s.emit(ExecEvent::Prompt {
+                            order_id,
+                            prompt: Prompt {
+                                reply_id: p.reply_id.clone(),
+                                message_ids: p.message_ids.clone(),
+                                messages: p.messages.clone(),
+                            },
+                            ts,
+                        });
+                    }
+                    over
+                };
+                if over {
+                    // Abandon the order at IBKR, then report why.
+                    if let Err(e) = self.client.reply(&p.reply_id, false).await {
+                        tracing::warn!(%order_id, error = %e, "declining the last question failed");
+                    }
+                    lock(&self.shared).finish(
+                        order_id,
+                        ExecEvent::Rejected {
+                            order_id,
+                            reason: format!(
+                                "more than {} questions for one order (last: {})",
+                                self.config.max_prompt_replies,
+                                p.message_ids.join(",")
+                            ),
+                            ts,
+                        },
+                    );
+                }
+            }
+            Ok(PlaceOutcome::RejectPrompt(rp)) => lock(&self.shared).finish(
+                order_id,
+                ExecEvent::Rejected {
+                    order_id,
+                    reason: format!(
+                        "IBKR server prompt {}: {} (options: {})",
+                        rp.message_id.as_deref().unwrap_or("?"),
+                        rp.text,
+                        rp.options.join(" / ")
+                    ),
+                    ts,
+                },
+            ),
+            Ok(PlaceOutcome::Error(msg)) => lock(&self.shared).finish(
+                order_id,
+                ExecEvent::Rejected {
+                    order_id,
+                    reason: msg.trim().to_string(),
+                    ts,
+                },
+            ),
+            Err(e) => lock(&self.shared).finish(
+                order_id,
+                ExecEvent::Rejected {
+                    order_id,
+                    reason: e.to_string(),
+                    ts,
+                },
+            ),
+        }
+    }
+
+    fn accepted(&self, order_id: OrderId, acks: &[OrderAck]) {
+        let broker_id = acks.first().map(|a| a.order_id);
+        let mut s = lock(&self.shared);
+        if let Some(id) = broker_id {
+            s.by_broker.insert(id, order_id);
+        }
+        if let Some(t) = s.orders.get_mut(&order_id) {
+            t.broker_id = broker_id;
+            t.pending_reply = None;
+        }
+        s.emit(ExecEvent::Accepted {
+            order_id,
+            broker_order_id: broker_id.and_then(|id| u64::try_from(id).ok()),
+            ts: now_ns(),
+        });
+    }
+
+    async fn reply(&self, order_id: OrderId, reply_id: &str, confirmed: bool) {
+        let (known, coid) = {
+            let mut s = lock(&self.shared);
+            match s.orders.get_mut(&order_id) {
+                Some(t) => {
+                    t.replies += 1;
+                    t.pending_reply = None;
+                    if !confirmed {
+                        // The order manager has already marked the order rejected.
+                        t.done = true;
+                    }
+                    (true, t.coid.clone())
+                }
+                None => (false, String::new()),
+            }
+        };
+        if !known {
+            return self.emit(ExecEvent::Rejected {
+                order_id,
+                reason: format!("reply to question {reply_id} for an order IBKR was never sent"),
+                ts: now_ns(),
+            });
+        }
+        let outcome = self.client.reply(reply_id, confirmed).await;
+        if !confirmed {
+            match outcome {
+                Ok(PlaceOutcome::Placed(acks)) => {
+                    tracing::warn!(%order_id, "IBKR accepted an order whose question was declined; cancelling it");
+                    for ack in acks {
+                        if let Err(e) = self
+                            .client
+                            .cancel_order(&self.config.account_id, ack.order_id)
+                            .await
+                        {
+                            tracing::error!(%order_id, broker_order_id = ack.order_id, error = %e, "cancelling the declined order failed");
+                        }
+                    }
+                }
+                Ok(other) => tracing::info!(%order_id, answer = ?other, "question declined"),
+                Err(e) => tracing::info!(%order_id, error = %e, "declining the question failed"),
+            }
+            return;
+        }
+        let outcome = match outcome {
+            Err(e) if e.is_ambiguous() => {
+                // The reply may have placed the order: look for it by cOID.
+                match self.client.find_orders_by_coid(&coid).await {
+                    Ok(found) if !found.is_empty() => Ok(PlaceOutcome::Placed(
+                        found
+                            .iter()
+                            .map(|o| OrderAck {
+                                order_id: o.order_id.unwrap_or_default(),
+                                order_status: o.status.clone().unwrap_or_default(),
+                                encrypt_message: None,
+                            })
+                            .collect(),
+                    )),
+                    _ => Err(IbkrError::OrderStateUnknown {
+                        coid,
+                        cause: Box::new(e),
+                    }),
+                }
+            }
+            other => other,
+        };
+        self.on_outcome(order_id, outcome).await;
+    }
+
+    async fn suppress(&self, message_ids: &[String]) {
+        // IBKR replaces the list on every call: send the complete one.
+        let mut all = self.client.suppressed_ids();
+        for id in message_ids {
+            if !all.contains(id) {
+                all.push(id.clone());
+            }
+        }
+        match self.client.suppress(&all).await {
+            Ok(_) => tracing::info!(message_ids = ?all, "IBKR questions suppressed"),
+            Err(e) => tracing::warn!(message_ids = ?all, error = %e, "question suppression failed"),
+        }
+    }
+
+    async fn cancel(&self, order_id: OrderId) {
+        let ts = now_ns();
+        let (broker_id, pending_reply) = {
+            let s = lock(&self.shared);
+            match s.orders.get(&order_id) {
+                Some(t) => (t.broker_id, t.pending_reply.clone()),
+                None => {
+                    drop(s);
+                    return self.emit(ExecEvent::CancelRejected {
+                        order_id,
+                        reason: "unknown order: never sent to IBKR".into(),
+                        ts,
+                    });
+                }
+            }
+        };
+        let Some(broker_id) = broker_id else {
+            if let Some(reply_id) = pending_reply {
+                // Cancelled while IBKR's question is open: abandon the order.
+                if let Err(e) = self.client.reply(&reply_id, false).await {
+                    tracing::warn!(%order_id, error = %e, "declining the open question failed");
+                }
+                return lock(&self.shared).finish(
+                    order_id,
+                    ExecEvent::Cancelled {
+                        order_id,
+                        reason: Some("cancelled before IBKR's question was answered".into()),
+                        ts,
+                    },
+                );
+            }
+            return self.emit(ExecEvent::CancelRejected {
+                order_id,
+                reason: "IBKR has not acknowledged the order".into(),
+                ts,
+            });
+        };
+        match self
+            .client
+            .cancel_order(&self.config.account_id, broker_id)
+            .await
+        {
+            Ok(resp) => {
+                let msg = resp.msg.unwrap_or_default();
+                tokio::spawn(self.clone().confirm_cancel(order_id, broker_id, msg));
+            }
+            Err(e) => {
+                let reason = match e {
+                    IbkrError::Api { message, .. } => message,
+                    other => other.to_string(),
+                };
+                self.emit(ExecEvent::CancelRejected {
+                    order_id,
+                    reason,
+                    ts: now_ns(),
+                });
+            }
+        }
+    }
+
+    /// Check `order/status` with a doubling delay until the cancel shows.
+    async fn confirm_cancel(self, order_id: OrderId, broker_id: i64, request_msg: String) {
+        let mut delay = self.config.cancel_check_delay;
+        let mut last = String::from("unknown");
+        for _ in 0..self.config.cancel_checks {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.cancel_check_max_delay);
+            if lock(&self.shared)
+                .orders
+                .get(&order_id)
+                .is_some_and(|t| t.done)
+            {
+                return; // reported by the poller meanwhile
+            }
+            let status = match self.client.order_status(broker_id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    last = format!("status check failed: {e}");
+                    continue;
+                }
+            };
+            let state = status.order_status.clone().unwrap_or_default();
+            last.clone_from(&state);
+            match state.as_str() {
+                "Cancelled" | "Inactive" => {
+                    let mut s = lock(&self.shared);
+                    let filled = s.orders.get(&order_id).map(|t| t.filled);
+                    // Let the trades poll deliver earlier fills first.
+                    if status.cum_fill.zip(filled).is_some_and(|(c, f)| c > f) {
+                        continue;
+                    }
+                    let reason = status
+                        .order_status_description
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or(state);
+                    s.finish(
+                        order_id,
+                        ExecEvent::Cancelled {
+                            order_id,
+                            reason: Some(reason),
+                            ts: now_ns(),
+                        },
+                    );
+                    return;
+                }
+                // The fill arrives through the trades poll.
+                "Filled" => return,
+                _ => {}
+            }
+        }
+        self.emit(ExecEvent::CancelRejected {
+            order_id,
+            reason: format!(
+                "IBKR did not confirm the cancellation of order {broker_id} ({request_msg}) \
+                 after {} status checks; last status: {last}",
+                self.config.cancel_checks
+            ),
+            ts: now_ns(),
+        });
+    }
+
+    async fn modify(&self, order_id: OrderId, request: OrderRequest) {
+        let rejected = |reason: String| ExecEvent::ModifyRejected {
+            order_id,
+            reason,
+            ts: now_ns(),
+        };
+        let broker_id = lock(&self.shared)
+            .orders
+            .get(&order_id)
+            .and_then(|t| t.broker_id);
+        let Some(broker_id) = broker_id else {
+            return self.emit(rejected("IBKR has not acknowledged the order".into()));
+        };
+        let ticket = match self.ticket(&request, None) {
+            Ok(t) => t,
+            Err(reason) => return self.emit(rejected(reason)),
+        };
+        let mut outcome = self
+            .client
+            .modify_order(&self.config.account_id, broker_id, &ticket)
+            .await;
+        let mut replies = 0usize;
+        loop {
+            match outcome {
+                Ok(PlaceOutcome::Question(p)) => {
+                    let prompt = Prompt {
+                        reply_id: p.reply_id.clone(),
+                        message_ids: p.message_ids.clone(),
+                        messages: p.messages.clone(),
+                    };
+                    let verdict = self.config.modify_prompts.decide(&prompt);
+                    tracing::info!(%order_id, reply_id = %p.reply_id, decisions = ?verdict.decisions, confirmed = verdict.confirmed, "answering a modification question");
+                    replies += 1;
+                    let confirmed = verdict.confirmed && replies <= self.config.max_prompt_replies;
+                    let answer = self.client.reply(&p.reply_id, confirmed).await;
+                    if !confirmed {
+                        if let Err(e) = answer {
+                            tracing::warn!(%order_id, error = %e, "declining a modification question failed");
+                        }
+                        return self.emit(rejected(format!(
+                            "modification question {} declined: {}",
+                            p.message_ids.join(","),
+                            p.messages.join(" | ")
+                        )));
+                    }
+                    if !verdict.suppress.is_empty() {
+                        self.suppress(&verdict.suppress).await;
+                    }
+                    outcome = answer;
+                }
+                Ok(PlaceOutcome::Placed(_)) => {
+                    if let Some(t) = lock(&self.shared).orders.get_mut(&order_id) {
+                        t.request = request;
+                    }
+                    return self.emit(ExecEvent::Modified {
+                        order_id,
+                        request,
+                        ts: now_ns(),
+                    });
+                }
+                Ok(PlaceOutcome::Error(msg)) => return self.emit(rejected(msg.trim().into())),
+                Ok(PlaceOutcome::RejectPrompt(rp)) => {
+                    return self.emit(rejected(format!("IBKR server prompt: {}", rp.text)));
+                }
+                Err(e) => return self.emit(rejected(e.to_string())),
+            }
+        }
+    }
+
+    /// Poll trades (fills) and live orders (broker-side cancels) forever.
+    async fn poll_loop(self) {
+        let mut tick = tokio::time::interval(self.config.poll_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !lock(&self.shared).has_live_orders() {
+                continue;
+            }
+            match self.client.trades(self.config.trade_days).await {
+                Ok(trades) => self.apply_trades(trades),
+                Err(e) => tracing::warn!(error = %e, "trades poll failed"),
+            }
+            match self.client.live_orders(&LiveOrdersQuery::default()).await {
+                Ok(live) => self.apply_live_orders(&live.orders),
+                Err(e) => tracing::warn!(error = %e, "live orders poll failed"),
+            }
+        }
+    }
+
+    /// New executions of known, acknowledged orders → `Filled`, oldest first.
+    fn apply_trades(&self, mut trades: Vec<Trade>) {
+        trades.sort_by_key(|t| t.trade_time_r.unwrap_or(i64::MAX));
+        let mut s = lock(&self.shared);
+        for trade in trades {
+            // By IBKR order id; by `cOID` only when the trade carries no order id.
+            let order_id = match trade.order_id {
+                Some(id) => s.by_broker.get(&id).copied(),
+                None => trade
+                    .order_ref
+                    .as_deref()
+                    .and_then(|r| s.by_coid.get(r).copied()),
+            };
+            let Some(order_id) = order_id else { continue };
+            let Some(exec_id) = trade.execution_id.clone().filter(|e| !e.is_empty()) else {
+                tracing::warn!(%order_id, "IBKR trade without execution_id ignored");
+                continue;
+            };
+            let Some(t) = s.orders.get(&order_id) else {
+                continue;
+            };
+            // Before the acknowledgement the engine could not place the fill.
+            if t.broker_id.is_none() || s.executions.contains(&exec_id) {
+                continue;
+            }
+            let (Some(quantity), Some(price)) = (trade.size, trade.price) else {
+                tracing::warn!(%order_id, execution_id = %exec_id, "IBKR trade without size or price ignored");
+                s.executions.insert(exec_id);
+                continue;
+            };
+            if quantity <= Decimal::ZERO {
+                tracing::warn!(%order_id, execution_id = %exec_id, %quantity, "IBKR trade with a non-positive size ignored");
+                s.executions.insert(exec_id);
+                continue;
+            }
+            let fill = Fill {
+                order_id,
+                instrument: t.request.instrument,
+                side: t.request.side,
+                quantity,
+                price,
+                commission: trade.commission.unwrap_or(Decimal::ZERO),
+                ts: trade_ts(&trade).unwrap_or_else(now_ns),
+            };
+            s.executions.insert(exec_id);
+            if let Some(t) = s.orders.get_mut(&order_id) {
+                t.filled += quantity;
+                if t.filled >= t.request.quantity {
+                    t.done = true;
+                }
+            }
+            s.emit(ExecEvent::Filled(fill));
+        }
+    }
+
+    /// Orders IBKR cancelled or deactivated without (or after) our request → `Cancelled`,
+    /// once every reported fill has been delivered.
+    fn apply_live_orders(&self, live: &[models::LiveOrder]) {
+        let mut s = lock(&self.shared);
+        for o in live {
+            let Some(order_id) = o.order_id.and_then(|id| s.by_broker.get(&id).copied()) else {
+                continue;
+            };
+            let Some(status) = o.status.as_deref() else {
+                continue;
+            };
+            if !matches!(status, "Cancelled" | "Inactive") {
+                continue;
+            }
+            let Some(t) = s.orders.get(&order_id) else {
+                continue;
+            };
+            if t.done || o.filled_quantity.is_some_and(|f| f > t.filled) {
+                continue;
+            }
+            let reason = o
+                .order_cancellation_by_system_reason
+                .clone()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| format!("IBKR reports the order {status}"));
+            s.finish(
+                order_id,
+                ExecEvent::Cancelled {
+                    order_id,
+                    reason: Some(reason),
+                    ts: now_ns(),
+                },
+            );
+        }
+    }
+}
+
+/// Execution time: `trade_time_r` (epoch ms), else `trade_time` (`YYYYMMDD-hh:mm:ss` UTC).
+fn trade_ts(trade: &Trade) -> Option<Ts> {
+    if let Some(ms) = trade.trade_time_r {
+        return ms.checked_mul(1_000_000);
+    }
+    let text = trade.trade_time.as_deref()?;
+    let t = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d-%H:%M:%S").ok()?;
+    t.and_utc().timestamp_nanos_opt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+    use tickline_engine::domain::InstrumentId;
+
+    fn worker() -> Worker {
+        let url = crate::ClientConfig::parse_base_url("http://127.0.0.1:9/v1/api").expect("url");
+        let client = Client::gateway(crate::ClientConfig::gateway(url)).expect("client");
+        let (tx, _rx) = std_mpsc::channel();
+        Worker {
+            client,
+            conids: vec![265598, 8314],
+            config: Arc::new(IbkrExecutionConfig::new("DU1")),
+            shared: Arc::new(Mutex::new(Shared::new(tx))),
+        }
+    }
+
+    #[test]
+    fn requests_map_to_tickets() {
+        let w = worker();
+        let i = InstrumentId(1);
+        let t = w
+            .ticket(&OrderRequest::market(i, Side::Sell, dec!(3)), Some("c1"))
+            .expect("market");
+        assert_eq!(t.conid, Some(8314));
+        assert_eq!(t.side, models::Side::Sell);
+        assert_eq!(t.order_type, models::OrderType::Market);
+        assert_eq!((t.price, t.aux_price), (None, None));
+        assert_eq!(t.acct_id.as_deref(), Some("DU1"));
+        assert_eq!(t.c_oid.as_deref(), Some("c1"));
+        assert_eq!(t.tif, Tif::Day);
+
+        let stop = OrderRequest::stop(i, Side::Sell, dec!(3), dec!(95)).with_tif(TimeInForce::Gtc);
+        let t = w.ticket(&stop, None).expect("stop");
+        assert_eq!(t.order_type, models::OrderType::Stop);
+        assert_eq!(t.price, Some(dec!(95)), "the trigger goes in price");
+        assert_eq!(t.tif, Tif::Gtc);
+        assert_eq!(t.c_oid, None);
+
+        let sl = OrderRequest::stop_limit(i, Side::Buy, dec!(1), dec!(101), dec!(102))
+            .with_tif(TimeInForce::Ioc);
+        let t = w.ticket(&sl, None).expect("stop limit");
+        assert_eq!(t.order_type, models::OrderType::StopLimit);
+        assert_eq!((t.price, t.aux_price), (Some(dec!(102)), Some(dec!(101))));
+        assert_eq!(t.tif, Tif::Ioc);
+
+        let mut no_price = OrderRequest::limit(i, Side::Buy, dec!(1), dec!(10));
+        no_price.limit_price = None;
+        assert_eq!(
+            w.ticket(&no_price, None).err().as_deref(),
+            Some("LMT order without a limit price")
+        );
+        let unknown = OrderRequest::market(InstrumentId(7), Side::Buy, dec!(1));
+        assert_eq!(
+            w.ticket(&unknown, None).err().as_deref(),
+            Some("unknown instrument id 7")
+        );
+        let zero = OrderRequest::market(i, Side::Buy, dec!(0));
+        assert!(w.ticket(&zero, None).is_err());
+    }
+
+    #[test]
+    fn trade_time_from_millis_or_text() {
+        let t = Trade {
+            trade_time_r: Some(1_702_317_649_000),
+            ..Trade::default()
+        };
+        assert_eq!(trade_ts(&t), Some(1_702_317_649_000_000_000));
+        let t = Trade {
+            trade_time: Some("20231211-18:00:49".into()),
+            ..Trade::default()
+        };
+        assert_eq!(trade_ts(&t), Some(1_702_317_649_000_000_000));
+        let t = Trade {
+            trade_time: Some("yesterday".into()),
+            ..Trade::default()
+        };
+        assert_eq!(trade_ts(&t), None);
+    }
+}
