@@ -111,6 +111,9 @@ fn run_ibkr(args: tickline_ibkr::cli::IbkrArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Internal(e.into()))?;
+    tickline_ibkr::cli::set_parquet_writer(|series, path| {
+        tickline_data::write_bars(series, path).map_err(|e| e.to_string())
+    });
     let mut out = std::io::stdout();
     rt.block_on(tickline_ibkr::cli::run(args, &mut out))
         .map_err(|e| Failure::Internal(e.into()))

@@ -86,7 +86,7 @@ pub enum IbkrCommand {
         /// {n}{min|h|d|w|m|y}.
         #[arg(long, default_value = "1d")]
         period: String,
-        /// Write the bars to FILE.csv (Parquet: not available from this command yet).
+        /// Write the bars to FILE.csv or FILE.parquet.
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(long)]
@@ -650,6 +650,23 @@ fn snapshot_table(snaps: &[Snapshot]) -> String {
     )
 }
 
+/// Writes bars to a Parquet file (the binary registers one backed by `tickline-data`, so this
+/// crate does not depend on polars).
+pub type ParquetWriter = fn(&BarSeries, &Path) -> Result<(), String>;
+
+static PARQUET_WRITER: std::sync::OnceLock<ParquetWriter> = std::sync::OnceLock::new();
+
+/// Enable `history --out FILE.parquet` with `writer` (first registration wins).
+pub fn set_parquet_writer(writer: ParquetWriter) {
+    let _ = PARQUET_WRITER.set(writer);
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
 fn check_output_path(path: &Path) -> Result<(), IbkrError> {
     match path
         .extension()
@@ -657,6 +674,7 @@ fn check_output_path(path: &Path) -> Result<(), IbkrError> {
         .map(str::to_ascii_lowercase)
     {
         Some(ext) if ext == "csv" => Ok(()),
+        Some(ext) if ext == "parquet" && PARQUET_WRITER.get().is_some() => Ok(()),
         Some(ext) if ext == "parquet" => Err(invalid(
             "--out",
             format!(
@@ -678,9 +696,16 @@ fn history_output(
     out: &mut dyn Write,
 ) -> Result<(), IbkrError> {
     if let Some(path) = file {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-        marketdata::write_bars_csv(series, &mut f)?;
-        f.flush()?;
+        match PARQUET_WRITER.get() {
+            Some(write) if is_parquet(path) => {
+                write(series, path).map_err(|e| invalid("--out", e))?;
+            }
+            _ => {
+                let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+                marketdata::write_bars_csv(series, &mut f)?;
+                f.flush()?;
+            }
+        }
         let summary =
             serde_json::json!({ "bars": series.len(), "file": path.display().to_string() });
         return emit(out, json, &summary, || {
