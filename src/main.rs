@@ -32,6 +32,8 @@ enum Command {
     Strategies,
     /// Talk to Interactive Brokers through the Web API (gateway or OAuth 1.0a).
     Ibkr(tickline_ibkr::cli::IbkrArgs),
+    /// Run the local IBKR gateway emulator (Web API REST + websocket over the simulated broker).
+    Gateway(tickline_gateway::cli::GatewayArgs),
 }
 
 /// An error the user can fix (bad config, data, arguments): exit code 2.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Ibkr(args) => run_ibkr(args),
+        Command::Gateway(args) => run_gateway(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,6 +104,17 @@ fn one_line(e: &anyhow::Error) -> String {
         s.push_str(&text.replace('\n', " "));
     }
     s
+}
+
+/// `tickline gateway …`: serve the emulator until Ctrl-C. Configuration errors exit with 2.
+fn run_gateway(args: tickline_gateway::cli::GatewayArgs) -> Result<(), Failure> {
+    tickline_gateway::cli::config_from_args(&args).map_err(|e| Failure::User(e.into()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(e.into()))?;
+    rt.block_on(tickline_gateway::cli::serve(args))
+        .map_err(|e| Failure::Internal(e.into()))
 }
 
 /// `tickline ibkr …`: the client's commands on a tokio runtime. IBKR and transport errors

@@ -251,3 +251,69 @@ fn readme_example_is_the_channel_strategy() {
     let o = tickline(&repo(), &args);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The whole loop on loopback: the built-in gateway emulator serves history, the IBKR client
+/// writes it to Parquet, and the backtester runs on the file.
+#[test]
+fn emulator_history_to_parquet_to_backtest() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickline"))
+        .args(["gateway", "--port", "0", "--seed", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gateway starts");
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/v1/api"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("aapl.parquet");
+    let o = Command::new(env!("CARGO_BIN_EXE_tickline"))
+        .args([
+            "ibkr",
+            "--base-url",
+            &base,
+            "history",
+            "265598",
+            "--bar",
+            "1min",
+            "--period",
+            "1d",
+            "--out",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let o = tickline(
+        dir.path(),
+        &[
+            "backtest",
+            "--data",
+            file.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["bars"].as_u64().unwrap() > 100, "{summary}");
+}

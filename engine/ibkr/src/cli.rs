@@ -289,7 +289,13 @@ pub async fn run_with_input(
             req.exchange = exchange;
             req.outside_rth = outside_rth.then_some(true);
             req.source = source;
-            let series = client.history_series(&req, &conid.to_string()).await?;
+            // Name the bars by symbol when the conid is a known instrument, so the file can be
+            // backtested directly; otherwise by conid.
+            let symbol = tickline_engine::domain::catalog::builtin_instruments()
+                .into_iter()
+                .find(|i| i.conid == Some(conid))
+                .map_or_else(|| conid.to_string(), |i| i.symbol);
+            let series = client.history_series(&req, &symbol).await?;
             history_output(&series, file.as_deref(), json, out)
         }
         IbkrCommand::Orders { filters } => {
