@@ -1,8 +1,10 @@
 //! Load test of the gateway emulator on loopback (bounded in count and time):
 //!
-//! * REST: `--clients` concurrent keep-alive clients issue `--requests` requests in total
-//!   (a mix of snapshot, auth status, live orders, positions, and place + cancel), rate
-//!   limits off; reports requests/s and latency percentiles.
+//! * REST: `--clients` concurrent keep-alive clients issue `--requests` operations in total,
+//!   rate limits off: 40 % snapshots of two conids, 20 % auth status, 10 % working orders
+//!   (`/iserver/account/orders?filters=submitted,pre_submitted`), 10 % positions, 20 % a
+//!   limit order placed and then cancelled (two requests); reports requests/s and latency
+//!   percentiles per operation. `--only snapshot|status|orders|positions|place` runs one kind.
 //! * Websocket: `--subscribers` sockets each subscribe to `smd` for three instruments plus
 //!   `sor`, while the market steps every 50 ms for `--ws-secs` seconds; reports frames
 //!   received, delivery latency (step time → receipt) and whether any subscriber fell behind.
@@ -105,7 +107,7 @@ async fn rest(args: &Args) -> anyhow::Result<()> {
         let total = args.requests;
         let only = args.only.clone();
         tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(total / 8);
+            let mut lat: Vec<(usize, f64)> = Vec::with_capacity(total / 8);
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 if k >= total {
@@ -123,7 +125,7 @@ async fn rest(args: &Args) -> anyhow::Result<()> {
                 let ok = match kind {
                     0..=3 => client.get(format!("{base}/iserver/marketdata/snapshot?conids=265598,272093&fields=31,84,86")).send().await,
                     4 | 5 => client.post(format!("{base}/iserver/auth/status")).json(&json!({})).send().await,
-                    6 => client.get(format!("{base}/iserver/account/orders")).send().await,
+                    6 => client.get(format!("{base}/iserver/account/orders?filters=submitted,pre_submitted")).send().await,
                     7 => client.get(format!("{base}/portfolio/DU1234567/positions/0")).send().await,
                     _ => {
                         let r = client
@@ -154,19 +156,24 @@ async fn rest(args: &Args) -> anyhow::Result<()> {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                lat.push(t.elapsed().as_secs_f64() * 1_000.0);
+                lat.push((kind.min(8), t.elapsed().as_secs_f64() * 1_000.0));
             }
             lat
         }));
     }
-    let mut lat = Vec::with_capacity(args.requests);
+    let mut by_kind: Vec<(usize, f64)> = Vec::with_capacity(args.requests);
     for t in tasks {
-        lat.extend(t.await?);
+        by_kind.extend(t.await?);
     }
+    let mut lat: Vec<f64> = by_kind.iter().map(|(_, l)| *l).collect();
     let secs = started.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
     // Place + cancel counts two HTTP requests.
-    let http_requests = args.requests + args.requests / 10;
+    let http_requests = match args.only.as_deref() {
+        Some("place") => args.requests * 2,
+        Some(_) => args.requests,
+        None => args.requests + args.requests / 5,
+    };
     println!(
         "REST: {} operations ({} HTTP requests) by {} clients in {:.2} s → {:.0} req/s; latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}; errors {}",
         args.requests,
@@ -180,6 +187,29 @@ async fn rest(args: &Args) -> anyhow::Result<()> {
         lat.last().copied().unwrap_or(f64::NAN),
         errors.load(Ordering::Relaxed)
     );
+    for (name, kinds) in [
+        ("snapshot", [0usize, 1, 2, 3].as_slice()),
+        ("auth status", &[4, 5]),
+        ("working orders", &[6]),
+        ("positions", &[7]),
+        ("place+cancel", &[8]),
+    ] {
+        let mut l: Vec<f64> = by_kind
+            .iter()
+            .filter(|(k, _)| kinds.contains(k))
+            .map(|(_, l)| *l)
+            .collect();
+        if l.is_empty() {
+            continue;
+        }
+        l.sort_by(f64::total_cmp);
+        println!(
+            "  {name:>14}: {:>6} ops, ms p50 {:.3} p99 {:.3}",
+            l.len(),
+            pct(&l, 0.5),
+            pct(&l, 0.99)
+        );
+    }
     let _ = stop.send(());
     let _ = handle.await;
     Ok(())

@@ -133,7 +133,8 @@ pub enum MarketMode {
 pub struct MarketConfig {
     pub mode: MarketMode,
     /// Simulated milliseconds per step (each step is one bar per instrument fed to the
-    /// simulated broker). Ignored when replaying (the files' bars are the steps).
+    /// simulated broker). When replaying, a step is the next timestamp of the files and the
+    /// timed pace is their bar length divided by `speed`.
     pub step_ms: u64,
     /// Simulated time per wall time in timed mode (1 = real time, 60 = a minute per second).
     pub speed: f64,

@@ -91,7 +91,7 @@ fn spawn_tasks(shared: &Arc<Shared>) -> Vec<tokio::task::JoinHandle<()>> {
         let core = shared.lock();
         (
             core.cfg.market.mode,
-            core.cfg.market.step_ms,
+            core.market.step_interval_ms(),
             core.cfg.market.speed,
         )
     };

@@ -76,6 +76,9 @@ pub struct Core {
     pub dice: FaultDice,
     pub rng: Rng,
     pub history_inflight: usize,
+    /// Serialized live-order objects by order id, refreshed on every change, so listing
+    /// many orders is a concatenation.
+    pub order_json: HashMap<u64, String>,
     /// Counter behind history `serverId`s.
     pub history_serial: u64,
     pub schedule_fired: Vec<bool>,
@@ -122,6 +125,7 @@ impl Core {
             limiter: RateLimiter::default(),
             pending: HashMap::new(),
             history_inflight: 0,
+            order_json: HashMap::new(),
             history_serial: 4_155_800,
             stale: None,
             bars: Vec::with_capacity(16),
@@ -233,6 +237,11 @@ impl Core {
             .filter_map(|id| self.exchange.order(*id))
             .map(|o| o.live_json(&self.market.contracts[o.index]))
             .collect();
+        for o in &orders {
+            if let Some(id) = o.get("orderId").and_then(Value::as_u64) {
+                self.order_json.insert(id, o.to_string());
+            }
+        }
         if !orders.is_empty() {
             self.push(Push::Orders(orders));
         }

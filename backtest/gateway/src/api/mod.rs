@@ -29,8 +29,19 @@ const MAX_BODY: usize = 1 << 20;
 /// IBKR allows at most five concurrent history requests.
 const MAX_HISTORY_INFLIGHT: usize = 5;
 
-/// A handler: the core (locked), the request and its path segments.
-type Handler = fn(&mut Core, &Req, &[&str]) -> Result<Value, ApiError>;
+/// A handler: the core (locked), the request and its path segments; it answers a JSON value,
+/// or JSON text it assembled itself (large lists built from cached pieces).
+#[derive(Clone, Copy)]
+enum Handler {
+    Json(fn(&mut Core, &Req, &[&str]) -> Result<Value, ApiError>),
+    Text(fn(&mut Core, &Req, &[&str]) -> Result<String, ApiError>),
+}
+
+/// What a handler produced.
+enum Answer {
+    Json(Value),
+    Text(String),
+}
 
 /// Resolve `method` + path segments to a handler.
 fn resolve(method: &str, segs: &[&str]) -> Option<Handler> {
@@ -40,7 +51,10 @@ fn resolve(method: &str, segs: &[&str]) -> Option<Handler> {
     use orders as o;
     use portfolio as p;
     use session as s;
-    let h: Handler = match (method, segs) {
+    if let ("GET", ["iserver", "account", "orders"]) = (method, segs) {
+        return Some(Handler::Text(o::live_orders));
+    }
+    let h: fn(&mut Core, &Req, &[&str]) -> Result<Value, ApiError> = match (method, segs) {
         ("GET" | "POST", ["tickle"]) => s::tickle,
         ("GET" | "POST", ["iserver", "auth", "status"]) => s::auth_status,
         ("GET" | "POST", ["iserver", "auth", "ssodh", "init"]) => s::ssodh_init,
@@ -53,7 +67,6 @@ fn resolve(method: &str, segs: &[&str]) -> Option<Handler> {
         ("GET", ["iserver", "account", "pnl", "partitioned"]) => a::pnl_partitioned,
         ("GET", ["iserver", "account", _, "summary"]) => a::summary,
 
-        ("GET", ["iserver", "account", "orders"]) => o::live_orders,
         ("GET", ["iserver", "account", "trades"]) => o::trades,
         ("GET", ["iserver", "account", "order", "status", _]) => o::order_status,
         ("POST", ["iserver", "account", _, "orders"]) => o::place,
@@ -97,7 +110,7 @@ fn resolve(method: &str, segs: &[&str]) -> Option<Handler> {
         ("GET", ["portfolio", _, "allocation"]) => p::allocation,
         _ => return None,
     };
-    Some(h)
+    Some(Handler::Json(h))
 }
 
 /// Unknown path (404) or known path with another method (405).
@@ -220,12 +233,21 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
+    // The lock is released before the body is serialised.
     let result = {
         let mut core = shared.lock();
-        handler(&mut core, &req, &segs)
+        match handler {
+            Handler::Json(h) => h(&mut core, &req, &segs).map(Answer::Json),
+            Handler::Text(h) => h(&mut core, &req, &segs).map(Answer::Text),
+        }
     };
     match result {
-        Ok(v) => axum::Json(v).into_response(),
+        Ok(Answer::Json(v)) => axum::Json(v).into_response(),
+        Ok(Answer::Text(text)) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -302,7 +302,7 @@ fn query_account(core: &Core, req: &Req) -> Result<String, ApiError> {
 }
 
 /// `GET /iserver/account/orders` — `filters`, `force`, `accountId`.
-pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiError> {
+pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<String, ApiError> {
     let account = query_account(core, req)?;
     let mut filters: Vec<String> = Vec::new();
     let mut sort_by_time = false;
@@ -332,7 +332,7 @@ pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiE
         }
     }
     if req.q_bool("force")? == Some(true) {
-        return Ok(json!({"orders": []}));
+        return Ok(json!({"orders": []}).to_string());
     }
     let mut orders: Vec<_> = core
         .exchange
@@ -344,11 +344,20 @@ pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiE
     if sort_by_time {
         orders.sort_by_key(|o| std::cmp::Reverse(o.last_ms));
     }
-    let list: Vec<Value> = orders
-        .into_iter()
-        .map(|o| o.live_json(&core.market.contracts[o.index]))
-        .collect();
-    Ok(json!({"orders": list, "snapshot": true}))
+    // Concatenate the cached objects (refreshed on every change) instead of rebuilding them.
+    let mut body = String::with_capacity(64 + orders.len() * 1_024);
+    body.push_str("{\"orders\":[");
+    for (k, o) in orders.into_iter().enumerate() {
+        if k > 0 {
+            body.push(',');
+        }
+        match core.order_json.get(&o.id) {
+            Some(cached) => body.push_str(cached),
+            None => body.push_str(&o.live_json(&core.market.contracts[o.index]).to_string()),
+        }
+    }
+    body.push_str("],\"snapshot\":true}");
+    Ok(body)
 }
 
 /// `GET /iserver/account/order/status/{orderId}`

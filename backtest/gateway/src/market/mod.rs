@@ -9,7 +9,7 @@ pub mod walk;
 
 use std::collections::HashMap;
 
-use tickline_engine::domain::{Bar, NANOS_PER_SEC, Ts};
+use tickline_engine::domain::{Bar, Ts};
 
 use crate::config::MarketConfig;
 use crate::contract::Contract;
@@ -276,6 +276,17 @@ impl Market {
         );
     }
 
+    /// Simulated milliseconds per step: `step_ms`, or the replayed bars' length.
+    pub fn step_interval_ms(&self) -> u64 {
+        match &self.source {
+            Source::Replay(r) => r
+                .bar_len()
+                .map(|ns| (ns / NANOS_PER_MS).max(1) as u64)
+                .unwrap_or(self.step_ms),
+            Source::Walk(_) => self.step_ms,
+        }
+    }
+
     /// Wall-clock interval between timed steps at `speed`.
     pub fn wall_interval(step_ms: u64, speed: f64) -> std::time::Duration {
         std::time::Duration::try_from_secs_f64((step_ms as f64 / 1_000.0 / speed).max(0.001))
@@ -292,8 +303,7 @@ pub fn parse_start(cfg: &MarketConfig) -> Result<Ts, crate::error::GatewayError>
         (None, crate::config::MarketMode::Timed) => "now",
     };
     if text.eq_ignore_ascii_case("now") {
-        let now = chrono::Utc::now().timestamp();
-        return Ok(now * NANOS_PER_SEC);
+        return Ok(chrono::Utc::now().timestamp_millis() * NANOS_PER_MS);
     }
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
@@ -335,6 +345,33 @@ mod tests {
         assert_eq!(a.now(), start + 50 * 1_000_000_000);
         assert_eq!(a.history[0].len(), b.history[0].len());
         assert!(a.history[0].len() >= 1440);
+    }
+
+    #[test]
+    fn timed_pace_follows_step_or_replayed_bar_length() {
+        let cfg = manual();
+        let start = parse_start(&cfg).unwrap();
+        let m = Market::new(&cfg, build_universe(&[], start).unwrap(), 1, start, None);
+        assert_eq!(m.step_interval_ms(), 1_000);
+        assert_eq!(
+            Market::wall_interval(1_000, 20.0),
+            std::time::Duration::from_millis(50)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("SPY_1m.csv");
+        std::fs::write(
+            &path,
+            "ts,open,high,low,close,volume\n2024-03-01T14:30:00Z,1,1,1,1,1\n2024-03-01T14:31:00Z,1,1,1,1,1\n",
+        )
+        .unwrap();
+        let u = build_universe(&[], start).unwrap();
+        let r = Replay::load(&[path], &u, "America/New_York").unwrap();
+        let m = Market::new(&cfg, u, 1, start, Some(r));
+        assert_eq!(m.step_interval_ms(), 60_000, "one-minute bars");
+        assert_eq!(
+            Market::wall_interval(m.step_interval_ms(), 60.0),
+            std::time::Duration::from_secs(1)
+        );
     }
 
     #[test]

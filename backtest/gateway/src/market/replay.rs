@@ -73,6 +73,14 @@ impl Replay {
         self.bars.len() - self.pos
     }
 
+    /// Length of the replayed bars (UTC ns), from the first bar.
+    pub fn bar_len(&self) -> Option<i64> {
+        self.bars
+            .first()
+            .map(|b| b.ts_end - b.ts)
+            .filter(|d| *d > 0)
+    }
+
     /// Open time of the first bar (UTC ns).
     pub fn first_ts(&self) -> Option<i64> {
         self.bars.first().map(|b| b.ts)
