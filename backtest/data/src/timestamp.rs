@@ -139,12 +139,7 @@ fn wall_nanos(
 /// whitespace ignored); a bare date is local midnight. The common
 /// `YYYY-MM-DDTHH:MM:SS[Z]` layout takes a branch-light fast path.
 pub(crate) fn parse_iso(s: &[u8]) -> Result<Stamp, &'static str> {
-    if (s.len() == 19 || (s.len() == 20 && s[19] == b'Z'))
-        && s[4] == b'-'
-        && s[7] == b'-'
-        && (s[10] == b'T' || s[10] == b' ')
-        && s[13] == b':'
-        && s[16] == b':'
+    if is_fast_layout(s)
         && let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
             num4(s, 0),
             num2(s, 5),
@@ -162,6 +157,17 @@ pub(crate) fn parse_iso(s: &[u8]) -> Result<Stamp, &'static str> {
         });
     }
     parse_iso_general(s.trim_ascii())
+}
+
+/// `YYYY-MM-DD(T| )HH:MM:SS[Z]` by its separators (digits not checked).
+#[inline]
+fn is_fast_layout(s: &[u8]) -> bool {
+    (s.len() == 19 || (s.len() == 20 && s[19] == b'Z'))
+        && s[4] == b'-'
+        && s[7] == b'-'
+        && (s[10] == b'T' || s[10] == b' ')
+        && s[13] == b':'
+        && s[16] == b':'
 }
 
 fn parse_iso_general(s: &[u8]) -> Result<Stamp, &'static str> {
@@ -335,11 +341,14 @@ fn nanos_of<T: TimeZone>(t: &chrono::DateTime<T>) -> Result<i64, String> {
 /// Turns timestamp cells of any supported representation into UTC nanoseconds.
 ///
 /// Keeps the state a column needs: the epoch unit (forced, or inferred from the first epoch
-/// value) and the local-time offset cache.
+/// value), the local-time offset cache, and the date of the last fast-layout string (bars
+/// of one day share it, so only the time of day is parsed).
 #[derive(Clone, Debug)]
 pub(crate) struct TsConverter {
     unit: Option<TsUnit>,
     local: LocalToUtc,
+    /// `YYYY-MM-DD` bytes of the last fast-layout string and its day number.
+    date: Option<([u8; 10], i64)>,
 }
 
 impl TsConverter {
@@ -347,6 +356,7 @@ impl TsConverter {
         TsConverter {
             unit,
             local: LocalToUtc::new(tz),
+            date: None,
         }
     }
 
@@ -354,10 +364,44 @@ impl TsConverter {
     #[inline]
     pub(crate) fn text(&mut self, s: &str) -> Result<i64, String> {
         let b = s.as_bytes();
+        if let Some(stamp) = self.same_day(b) {
+            return self.resolve(stamp);
+        }
         if let Some(v) = parse_epoch(b.trim_ascii()) {
             return self.epoch(v?);
         }
-        match parse_iso(b)? {
+        let stamp = parse_iso(b)?;
+        if is_fast_layout(b) {
+            let (Stamp::Utc(wall) | Stamp::Local(wall)) = stamp;
+            let mut key = [0u8; 10];
+            key.copy_from_slice(&b[..10]);
+            self.date = Some((key, wall.div_euclid(NANOS_PER_DAY)));
+        }
+        self.resolve(stamp)
+    }
+
+    /// A fast-layout string on the cached date, with a valid time of day.
+    #[inline]
+    fn same_day(&self, b: &[u8]) -> Option<Stamp> {
+        let (key, days) = self.date.as_ref()?;
+        if !is_fast_layout(b) || b[..10] != key[..] {
+            return None;
+        }
+        let (h, mi, sec) = (num2(b, 11)?, num2(b, 14)?, num2(b, 17)?);
+        if h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        let wall = days * NANOS_PER_DAY + i64::from(h * 3600 + mi * 60 + sec) * NANOS_PER_SEC;
+        Some(if b.len() == 20 {
+            Stamp::Utc(wall)
+        } else {
+            Stamp::Local(wall)
+        })
+    }
+
+    #[inline]
+    fn resolve(&mut self, stamp: Stamp) -> Result<i64, String> {
+        match stamp {
             Stamp::Utc(t) => Ok(t),
             Stamp::Local(w) => self.local.convert(w),
         }
@@ -527,6 +571,19 @@ mod tests {
             parse_epoch(b"99999999999999999999"),
             Some(Err("epoch integer out of range"))
         );
+    }
+
+    #[test]
+    fn converter_date_cache_matches_full_parse() {
+        let mut c = TsConverter::new(chrono_tz::UTC, None);
+        let t = ns(2024, 1, 2, 14, 30, 0);
+        assert_eq!(c.text("2024-01-02T14:30:00Z"), Ok(t));
+        assert_eq!(c.text("2024-01-02T14:31:05Z"), Ok(t + 65 * NANOS_PER_SEC));
+        assert_eq!(c.text("2024-01-02 14:32:00"), Ok(t + 120 * NANOS_PER_SEC));
+        assert!(c.text("2024-01-02T24:31:00Z").is_err());
+        assert!(c.text("2024-01-02T14:3x:00Z").is_err());
+        assert_eq!(c.text("2024-01-03T00:00:00Z"), Ok(ns(2024, 1, 3, 0, 0, 0)));
+        assert_eq!(c.text("1704205800"), Ok(t));
     }
 
     #[test]

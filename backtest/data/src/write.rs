@@ -58,9 +58,9 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Write `series` as Parquet: `ts` as `Datetime(ns, UTC)`, `symbol` as string, the values
-/// as `Float64`. Snappy compression (the most widely supported codec and several times
-/// faster to decode than zstd) and row groups of up to 2^20 rows, so a typical file is one
-/// row group that loads back without re-chunking.
+/// as `Float64`. Snappy compression (the most widely supported codec; a 1M-bar file loads
+/// about twice as fast as with zstd) and row groups of up to 2^20 rows, so a typical file is
+/// one row group that loads back without re-chunking.
 pub fn write_parquet(series: &BarSeries, path: &Path) -> Result<(), DataError> {
     let polars_err = |e: polars::error::PolarsError| DataError::polars(path, &e);
     let n = series.len();

@@ -543,7 +543,10 @@ fn null_values_in_parquet() {
     );
     assert_eq!(
         err.to_string(),
-        format!("{}: row 2, column \"close\": cannot parse \"\": missing value", p(&path))
+        format!(
+            "{}: row 2, column \"close\": cannot parse \"\": missing value",
+            p(&path)
+        )
     );
 
     let mut df = df!(
@@ -559,5 +562,8 @@ fn null_values_in_parquet() {
         .finish(&mut df)
         .unwrap();
     let err = load_err(&path);
-    assert!(matches!(&err, DataError::Parse { row: 3, column, .. } if column == "ts"), "{err:?}");
+    assert!(
+        matches!(&err, DataError::Parse { row: 3, column, .. } if column == "ts"),
+        "{err:?}"
+    );
 }
