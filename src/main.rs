@@ -3,6 +3,7 @@
 
 mod backtest_cmd;
 mod data_cmd;
+mod paper_cmd;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run a backtest on historical bars (default: config/default.toml on bundled data).
     Backtest(backtest_cmd::BacktestArgs),
+    /// Paper-trade a strategy live (embedded gateway emulator by default, or --url).
+    Paper(paper_cmd::PaperArgs),
     /// Work with bar data.
     Data {
         #[command(subcommand)]
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Backtest(args) => backtest_cmd::run(args),
+        Command::Paper(args) => paper_cmd::run(args),
         Command::Data { command } => data_cmd::run(command).map_err(Failure::from),
         Command::Strategies => {
             print_strategies();

@@ -22,6 +22,7 @@ mod client;
 mod endpoints;
 pub mod error;
 pub mod execution;
+pub mod live;
 pub mod marketdata;
 pub mod models;
 pub mod prompts;
