@@ -1,0 +1,168 @@
+//! The Tickline IBKR client against the Tickline gateway emulator, in-process on
+//! 127.0.0.1:0 with a manually stepped (deterministic) market: session and accounts,
+//! contract search, the snapshot pre-flight, history, the prompt flow (question → reply →
+//! order), suppression, cancel, a market fill and the resulting position. The two sides share
+//! no wire types, so a misreading on either side fails here.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use tickline_gateway::GatewayConfig;
+use tickline_gateway::config::MarketMode;
+use tickline_ibkr::models::{
+    HistoryRequest, LiveOrdersQuery, OrderTicket, SecdefSearchRequest, Side,
+};
+use tickline_ibkr::{Client, ClientConfig, PlaceOutcome};
+
+const AAPL: i64 = 265598;
+
+async fn start() -> (
+    Client,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut cfg = GatewayConfig::default();
+    cfg.seed = 5;
+    cfg.market.mode = MarketMode::Manual;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        tickline_gateway::run(listener, cfg, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("gateway runs");
+    });
+    tickline_ibkr::install_crypto_provider();
+    let url = ClientConfig::parse_base_url(&format!("http://{addr}/v1/api")).unwrap();
+    let client = Client::gateway(ClientConfig::gateway(url)).unwrap();
+    (client, tx, server)
+}
+
+fn placed(outcome: &PlaceOutcome) -> i64 {
+    match outcome {
+        PlaceOutcome::Placed(acks) => acks[0].order_id,
+        other => panic!("expected an ack, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_and_emulator_agree_on_every_step() {
+    let (client, stop, server) = start().await;
+
+    // Session, accounts (the priming call).
+    let accounts = client.connect().await.expect("connect");
+    let acct = accounts.accounts.first().expect("a paper account").clone();
+    assert!(acct.starts_with("DU"), "{acct}");
+    assert!(client.auth_status().await.unwrap().authenticated);
+
+    // Contract search.
+    let found = client
+        .search_contracts(&SecdefSearchRequest::symbol("AAPL"))
+        .await
+        .unwrap();
+    assert!(found.iter().any(|c| c.conid == Some(AAPL)), "{found:?}");
+
+    // Snapshot: the first answer only opens the stream; the helper waits it out.
+    let first = client.snapshot(&[AAPL], &[]).await.unwrap();
+    assert!(
+        first.iter().all(|s| s.is_preflight()),
+        "first snapshot carries no prices"
+    );
+    let snap = client
+        .snapshot_ready(&[AAPL], &[], 20, Duration::from_millis(50))
+        .await
+        .unwrap();
+    let last = snap[0].last().expect("a last price").price;
+    assert!(last > Decimal::ZERO);
+
+    // History converts to engine bars.
+    let bars = client
+        .history_series(&HistoryRequest::new(AAPL, "1d", "5min"), "AAPL")
+        .await
+        .unwrap();
+    assert!(bars.len() > 10, "{} bars", bars.len());
+
+    // A limit far from the market asks o163; confirming places the order.
+    let far = (last / Decimal::from(2)).round_dp(2);
+    let q = client
+        .place_order(
+            &acct,
+            &OrderTicket::limit(AAPL, Side::Buy, Decimal::from(5), far),
+        )
+        .await
+        .unwrap();
+    let PlaceOutcome::Question(prompt) = q else {
+        panic!("expected a question, got {q:?}")
+    };
+    assert!(prompt.message_ids.iter().any(|m| m == "o163"), "{prompt:?}");
+    let resting = placed(&client.reply(&prompt.reply_id, true).await.unwrap());
+    // The reply id is spent.
+    let again = client.reply(&prompt.reply_id, true).await;
+    assert!(format!("{again:?}").contains("reply id"), "{again:?}");
+    let live = client
+        .live_orders(&LiveOrdersQuery::default())
+        .await
+        .unwrap();
+    assert!(live.orders.iter().any(|o| o.order_id == Some(resting)));
+
+    // Suppressing o163 removes the question.
+    client.suppress(&["o163".to_string()]).await.unwrap();
+    let second = placed(
+        &client
+            .place_order(
+                &acct,
+                &OrderTicket::limit(AAPL, Side::Buy, Decimal::from(5), far),
+            )
+            .await
+            .unwrap(),
+    );
+
+    // Cancel both.
+    for id in [resting, second] {
+        client.cancel_order(&acct, id).await.unwrap();
+    }
+    let mut cancelled = false;
+    for _ in 0..40 {
+        let s = client.order_status(resting).await.unwrap();
+        if s.order_status.as_deref() == Some("Cancelled") {
+            cancelled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(cancelled, "the order reached Cancelled");
+
+    // A market buy fills and becomes a position.
+    let mut outcome = client
+        .place_order(
+            &acct,
+            &OrderTicket::market(AAPL, Side::Buy, Decimal::from(10)),
+        )
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        match outcome {
+            PlaceOutcome::Question(p) => outcome = client.reply(&p.reply_id, true).await.unwrap(),
+            _ => break,
+        }
+    }
+    placed(&outcome);
+    let mut qty = None;
+    for _ in 0..40 {
+        let positions = client.all_positions(&acct).await.unwrap();
+        qty = positions
+            .iter()
+            .find(|p| p.conid == Some(AAPL))
+            .and_then(|p| p.position);
+        if qty.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(qty, Some(Decimal::from(10)));
+
+    let _ = stop.send(());
+    server.await.unwrap();
+}
