@@ -21,8 +21,10 @@ async fn start() -> (
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let mut cfg = GatewayConfig::default();
-    cfg.seed = 5;
+    let mut cfg = GatewayConfig {
+        seed: 5,
+        ..GatewayConfig::default()
+    };
     cfg.market.mode = MarketMode::Manual;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
