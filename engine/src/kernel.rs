@@ -400,6 +400,9 @@ impl Kernel {
 
     #[inline]
     fn check_kill_switch(&mut self, now: Ts) {
+        if !self.risk.kill_switch_armed() {
+            return;
+        }
         if let Some(change) = self
             .risk
             .on_equity_fixed(now, self.portfolio.equity_fixed())

@@ -250,6 +250,12 @@ impl RiskChain {
         self.kill_switch.state()
     }
 
+    /// True when a daily-loss or drawdown limit is configured.
+    #[inline]
+    pub fn kill_switch_armed(&self) -> bool {
+        self.kill_switch.is_armed()
+    }
+
     /// Set the kill switch by hand (operator command); returns the change, if any.
     pub fn set_kill_switch(&mut self, state: KillSwitchState) -> Option<KillSwitchChange> {
         self.kill_switch.set(state)
