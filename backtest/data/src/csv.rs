@@ -1,7 +1,7 @@
 //! CSV bar loading through polars.
 //!
 //! The header is read first to find the bar columns. The rest of the file is read in blocks
-//! of about [`BLOCK`] bytes, cut at record boundaries; polars parses each block (header
+//! of about 8 MiB, cut at record boundaries; polars parses each block (header
 //! prepended) with the prices as `Float64` and the timestamp as a plain string, parsed
 //! afterwards by [`crate::timestamp`] (several times faster than polars' own date
 //! inference). Blocks keep peak memory near the size of the output itself.

@@ -104,7 +104,8 @@ fn session_opens(start: NaiveDate, tz: Tz) -> impl Iterator<Item = i64> {
 /// Generation stops early only if the calendar would run past the year 2262 (the end of
 /// nanosecond timestamps).
 pub fn generate(cfg: &SynthConfig) -> BarSeries {
-    let mut out = BarSeries::with_capacity(cfg.symbol.clone(), BAR_NANOS, cfg.bars);
+    // Reserve up front, but never more than ~1 GB: an absurd `bars` must not abort.
+    let mut out = BarSeries::with_capacity(cfg.symbol.clone(), BAR_NANOS, cfg.bars.min(1 << 24));
     let mut rng = Rng::new(cfg.seed);
 
     let bar_var = cfg.annual_vol * cfg.annual_vol / (DAYS_PER_YEAR * BARS_PER_DAY as f64);

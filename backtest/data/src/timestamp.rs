@@ -391,7 +391,9 @@ impl TsConverter {
         if h > 23 || mi > 59 || sec > 59 {
             return None;
         }
-        let wall = days * NANOS_PER_DAY + i64::from(h * 3600 + mi * 60 + sec) * NANOS_PER_SEC;
+        let wall = days
+            .checked_mul(NANOS_PER_DAY)?
+            .checked_add(i64::from(h * 3600 + mi * 60 + sec) * NANOS_PER_SEC)?;
         Some(if b.len() == 20 {
             Stamp::Utc(wall)
         } else {

@@ -22,6 +22,7 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 /// Write `series` as CSV: `ts,symbol,open,high,low,close,volume`, with `ts` as ISO-8601 UTC
 /// (`2024-01-02T14:30:00Z`) and numbers in their shortest exact decimal form.
 pub fn write_csv(series: &BarSeries, path: &Path) -> Result<(), DataError> {
+    check_lengths(series, path)?;
     let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
@@ -48,6 +49,27 @@ fn write_csv_rows(series: &BarSeries, w: &mut impl Write) -> std::io::Result<()>
     Ok(())
 }
 
+/// Every value column must be as long as `ts`.
+fn check_lengths(series: &BarSeries, path: &Path) -> Result<(), DataError> {
+    let n = series.ts.len();
+    let cols = [
+        ("open", series.open.len()),
+        ("high", series.high.len()),
+        ("low", series.low.len()),
+        ("close", series.close.len()),
+        ("volume", series.volume.len()),
+    ];
+    match cols.iter().find(|(_, len)| *len != n) {
+        Some((name, len)) => Err(DataError::Invalid {
+            path: path.to_path_buf(),
+            row: n.min(*len) + 1,
+            column: (*name).to_string(),
+            reason: format!("column has {len} values but ts has {n}"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Quote a CSV field if it contains a separator, quote or line break.
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -62,6 +84,7 @@ fn csv_field(s: &str) -> String {
 /// about twice as fast as with zstd) and row groups of up to 2^20 rows, so a typical file is
 /// one row group that loads back without re-chunking.
 pub fn write_parquet(series: &BarSeries, path: &Path) -> Result<(), DataError> {
+    check_lengths(series, path)?;
     let polars_err = |e: polars::error::PolarsError| DataError::polars(path, &e);
     let n = series.len();
     let f64_col = |name: &str, v: &[f64]| {

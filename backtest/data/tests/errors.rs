@@ -567,3 +567,27 @@ fn null_values_in_parquet() {
         "{err:?}"
     );
 }
+
+#[test]
+fn writing_a_ragged_series_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let mut s = tickline_engine::domain::BarSeries::with_capacity("X", 60, 2);
+    s.push(0, 1.0, 1.0, 1.0, 1.0, 1.0);
+    s.push(60, 1.0, 1.0, 1.0, 1.0, 1.0);
+    s.close.pop();
+    for name in ["x.csv", "x.parquet"] {
+        let path = dir.path().join(name);
+        let err = tickline_data::write_bars(&s, &path).unwrap_err();
+        assert!(
+            matches!(&err, DataError::Invalid { row: 2, column, .. } if column == "close"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: row 2, column \"close\": column has 1 values but ts has 2",
+                p(&path)
+            )
+        );
+    }
+}
