@@ -119,15 +119,22 @@ impl KillSwitch {
             self.day_start_equity = equity;
             self.day_floor = self.max_daily_loss.map(|l| equity - money::to_fixed(l));
         }
-        if equity > self.peak {
-            self.peak = equity;
-            // floor = peak · (1 − d), in integers: (1 − d) is kept in 10⁻¹² units.
-            self.dd_floor = self.keep_ratio.map(|k| {
-                equity
-                    .checked_mul(k)
+        if equity >= self.peak {
+            // A new high cannot breach the drawdown limit; the floor is recomputed (one
+            // division) only once equity is below a new peak.
+            if equity > self.peak {
+                self.peak = equity;
+                self.dd_floor = None;
+            }
+        } else if self.dd_floor.is_none()
+            && let Some(k) = self.keep_ratio
+        {
+            let peak = self.peak;
+            self.dd_floor = Some(
+                peak.checked_mul(k)
                     .map(|x| x / money::ONE)
-                    .unwrap_or_else(|| (equity / money::ONE) * k)
-            });
+                    .unwrap_or_else(|| (peak / money::ONE) * k),
+            );
         }
         if self.state != KillSwitchState::Active {
             return None;
