@@ -487,14 +487,17 @@ impl SimBroker {
                 BarOutcome::Fill { price, slipped } => {
                     let qty = self.fill_qty(&w, bar.volume);
                     if qty > Decimal::ZERO {
-                        let inst = &self.instruments[i];
                         // Fills at the open happen at the bar's open time, others during it.
                         let ts = if price == open { bar.ts } else { bar.ts_end };
                         let price = if slipped {
-                            let range = inst
-                                .price_from_f64(bar.low)
-                                .zip(inst.price_from_f64(bar.high));
-                            apply_prepared_slippage(inst, r.side, price, self.slippage, range)
+                            let range = self.range_of(i, bar);
+                            apply_prepared_slippage(
+                                &self.instruments[i],
+                                r.side,
+                                price,
+                                self.slippage,
+                                range,
+                            )
                         } else {
                             price
                         };

@@ -62,10 +62,6 @@ impl BarPath {
         self.points[0]
     }
 
-    pub fn close(&self) -> Decimal {
-        self.points[3]
-    }
-
     /// The first point at or after `(leg, from)` where the price touches `level`, as
     /// `(leg index, price)`. `from` is where the walk starts on leg `leg`.
     fn touch(&self, leg: usize, from: Decimal, level: Decimal) -> Option<usize> {

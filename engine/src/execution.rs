@@ -134,9 +134,6 @@ pub trait ExecutionClient: Send {
     /// against it here (before the strategy sees the bar, so there is no look-ahead).
     fn on_bar(&mut self, _bar: &Bar) {}
 
-    /// A bar has closed and the strategy has seen it (used by "fill at close" simulation).
-    fn on_bar_close(&mut self, _bar: &Bar) {}
-
     /// A new tick.
     fn on_tick(&mut self, _tick: &Tick) {}
 
