@@ -447,7 +447,7 @@ fn finish(args: &PaperArgs, plan: &Plan, report: LiveReport, wall: f64) -> Resul
             "position {symbol}: {} @ {} (last {})",
             p.quantity,
             p.avg_price,
-            p.last_price.map(|d| d.to_string()).unwrap_or_default()
+            p.last_price().map(|d| d.to_string()).unwrap_or_default()
         );
     }
     println!(

@@ -44,14 +44,17 @@ impl CommissionModel {
     /// US-stock fixed pricing in fixed-point integers (the simulated broker's hot path):
     /// `clamp(0.005·qty, 1, 1 %·value)` rounded to 4 decimals, as a fixed-point amount.
     fn stock_total_fixed(qty: i128, value: i128) -> i128 {
-        let per_share = qty * 5 / 1000;
-        let total = per_share
-            .max(money::to_fixed(Decimal::ONE))
-            .min(value / 100);
-        // Round to 4 decimals (10⁸ fixed units), half away from zero.
-        let unit = 100_000_000i128;
-        let r = total.rem_euclid(unit);
-        total - r + if 2 * r >= unit { unit } else { 0 }
+        let per_share = div(qty * 5, 1000);
+        let total = per_share.max(money::ONE).min(div(value, 100));
+        // Round to 4 decimals (10⁸ fixed units), half away from zero (total is ≥ 0).
+        let unit = 100_000_000i64;
+        let r = rem(total, unit);
+        total - r
+            + if 2 * r >= unit as i128 {
+                unit as i128
+            } else {
+                0
+            }
     }
 
     /// Commission for one fill of `fill_qty` at `price`, given what the order had filled
@@ -90,10 +93,8 @@ impl CommissionModel {
                 Self::stock_total_fixed(q0, v0)
             };
             let after = Self::stock_total_fixed(q1, v0 + value);
-            let fee = (after - before).max(0) / 100_000_000;
-            let a = fee.unsigned_abs();
-            return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4)
-                .normalize();
+            let fee = div((after - before).max(0), 100_000_000);
+            return decimal_4dp(fee);
         }
         let value = (fill_qty * price * inst.multiplier).abs();
         let before = if prev_qty.is_zero() {
@@ -104,6 +105,42 @@ impl CommissionModel {
         let after = self.order_total(inst, prev_qty + fill_qty, prev_value + value);
         (after - before).max(Decimal::ZERO)
     }
+}
+
+/// `x / d` (truncating), through 64-bit division when `x` fits (the compiler turns that into
+/// a multiplication; 128-bit division is a library call).
+#[inline]
+fn div(x: i128, d: i64) -> i128 {
+    match i64::try_from(x) {
+        Ok(v) => (v / d) as i128,
+        Err(_) => x / d as i128,
+    }
+}
+
+/// `x.rem_euclid(d)` for `d > 0`, through 64-bit arithmetic when `x` fits.
+#[inline]
+fn rem(x: i128, d: i64) -> i128 {
+    match i64::try_from(x) {
+        Ok(v) => v.rem_euclid(d) as i128,
+        Err(_) => x.rem_euclid(d as i128),
+    }
+}
+
+/// A non-negative amount in 10⁻⁴ units as a `Decimal` without trailing zeros (what
+/// `normalize()` gives, without its general loop).
+#[inline]
+fn decimal_4dp(units: i128) -> Decimal {
+    let Ok(mut m) = u64::try_from(units) else {
+        let a = units.unsigned_abs();
+        return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4)
+            .normalize();
+    };
+    let mut scale = 4;
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    Decimal::from_parts(m as u32, (m >> 32) as u32, 0, false, scale)
 }
 
 #[cfg(test)]
@@ -153,6 +190,24 @@ mod tests {
             let total = m.order_total(&s, Decimal::from(q1 + q2), Decimal::from(q1 + q2) * price);
             proptest::prop_assert_eq!(first + second, total);
         }
+    }
+
+    #[test]
+    fn amounts_have_no_trailing_zeros() {
+        for (units, text) in [
+            (10_000, "1"),
+            (12_500, "1.25"),
+            (5, "0.0005"),
+            (0, "0"),
+            (1_234_567, "123.4567"),
+        ] {
+            assert_eq!(decimal_4dp(units).to_string(), text);
+        }
+        let big = i128::from(u64::MAX) * 10;
+        assert_eq!(
+            decimal_4dp(big),
+            Decimal::from_i128_with_scale(big, 4).normalize()
+        );
     }
 
     #[test]

@@ -255,8 +255,11 @@ fn integer_slippage(
     };
     let num = pm as i128 * factor;
     let den = POW10[k + (ps - dp) as usize];
-    let q = num.div_euclid(den);
-    let exact = num.rem_euclid(den) == 0;
+    // 64-bit division when both fit (128-bit division is a slow library call).
+    let (q, exact) = match (i64::try_from(num), i64::try_from(den)) {
+        (Ok(n), Ok(d)) => (n.div_euclid(d) as i128, n.rem_euclid(d) == 0),
+        _ => (num.div_euclid(den), num.rem_euclid(den) == 0),
+    };
     let m =
         if buy && !exact { q + 1 } else { q } + if buy { ticks as i128 } else { -(ticks as i128) };
     let m = i64::try_from(m).ok()?;

@@ -9,58 +9,9 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use rust_decimal::Decimal;
-use tickline_backtest::broker::BrokerConfig;
-use tickline_backtest::runner::{BacktestInput, run_backtest};
-use tickline_data::synth::{SynthConfig, generate};
-use tickline_engine::domain::{BarSeries, Instrument};
-use tickline_engine::kernel::KernelConfig;
-use tickline_engine::risk::RiskConfig;
-use tickline_strategies::ema_cross::EmaCross;
-
-fn series(symbol: &str, bars: usize, seed: u64) -> BarSeries {
-    generate(&SynthConfig {
-        bars,
-        seed,
-        symbol: symbol.into(),
-        ..SynthConfig::default()
-    })
-}
-
-fn kernel_config() -> KernelConfig {
-    KernelConfig {
-        initial_cash: Decimal::from(10_000_000),
-        // The default config's limits, so the risk chain does real work per order.
-        risk: RiskConfig {
-            max_order_quantity: Some(Decimal::from(1000)),
-            max_order_notional: Some(Decimal::from(1_000_000)),
-            max_position: Some(Decimal::from(1000)),
-            max_orders_per_second: Some(50),
-            max_drawdown: Some(Decimal::new(5, 1)),
-            ..RiskConfig::default()
-        },
-        ..KernelConfig::default()
-    }
-}
-
-fn input(series: &[BarSeries]) -> BacktestInput {
-    BacktestInput {
-        kernel: kernel_config(),
-        broker: BrokerConfig {
-            slippage_bps: Decimal::ONE,
-            ..BrokerConfig::default()
-        },
-        instruments: series
-            .iter()
-            .map(|s| Instrument::stock(&s.symbol))
-            .collect(),
-        series: series.to_vec(),
-    }
-}
-
-fn strategy() -> Box<EmaCross> {
-    Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid"))
-}
+use tickline_backtest::runner::run_backtest;
+use tickline_benches::{ema_cross as strategy, input, series};
+use tickline_engine::domain::BarSeries;
 
 fn bench_kernel(c: &mut Criterion) {
     let mut g = c.benchmark_group("kernel");
@@ -103,12 +54,7 @@ fn bench_kernel(c: &mut Criterion) {
         b.iter_batched(
             || input(&many),
             |inp| {
-                let out = run_backtest(
-                    inp,
-                    Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid")),
-                    &mut |_, _| {},
-                )
-                .expect("backtest runs");
+                let out = run_backtest(inp, strategy(), &mut |_, _| {}).expect("backtest runs");
                 black_box(out.final_equity)
             },
             BatchSize::LargeInput,

@@ -1,58 +1,33 @@
-//! Profiling helper: one symbol, 1,000,000 synthetic bars, `ema_cross` through the kernel,
-//! run several times; prints the event-loop time of each run. Use with `perf record`.
+//! Profiling helper: exactly the `kernel/ema_cross_1m_run_phase` benchmark's set-up (one
+//! symbol, synthetic bars, `ema_cross`, the default config's risk limits), run several times;
+//! prints the event-loop time of each run. Use with `perf record` or `valgrind --tool=callgrind`.
+//!
+//! `cargo run --release -p tickline-benches --example profile_run -- [RUNS] [BARS] [idle]`
+//! (`idle`: a strategy that does nothing, to see the kernel's per-bar cost alone).
 use std::time::Instant;
 
-use rust_decimal::Decimal;
-use tickline_backtest::broker::BrokerConfig;
-use tickline_backtest::runner::{BacktestInput, run_backtest};
-use tickline_data::synth::{SynthConfig, generate};
+use tickline_backtest::runner::run_backtest;
+use tickline_benches::{ema_cross, input, series};
 use tickline_engine::domain::Bar;
-use tickline_engine::domain::Instrument;
-use tickline_engine::kernel::KernelConfig;
 use tickline_engine::strategy::{Ctx, Strategy};
-use tickline_strategies::ema_cross::EmaCross;
 
-/// Does nothing: measures the kernel's per-bar cost alone (`idle` as third argument).
+/// Does nothing: measures the kernel's per-bar cost alone.
 struct Idle;
 impl Strategy for Idle {
     fn on_bar(&mut self, _bar: &Bar, _ctx: &mut dyn Ctx) {}
 }
 
 fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(5);
-    let bars: usize = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let series = generate(&SynthConfig {
-        bars,
-        seed: 42,
-        symbol: "SYNTH".into(),
-        ..SynthConfig::default()
-    });
+    let arg = |k: usize| std::env::args().nth(k);
+    let runs: usize = arg(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let bars: usize = arg(2).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let idle = arg(3).as_deref() == Some("idle");
+    let data = vec![series("SYNTH", bars, 42)];
     for _ in 0..runs {
-        let input = BacktestInput {
-            kernel: KernelConfig {
-                initial_cash: Decimal::from(10_000_000),
-                ..KernelConfig::default()
-            },
-            broker: BrokerConfig {
-                slippage_bps: Decimal::ONE,
-                ..BrokerConfig::default()
-            },
-            instruments: vec![Instrument::stock("SYNTH")],
-            series: vec![series.clone()],
-        };
+        let inp = input(&data);
         let t = Instant::now();
-        let strategy: Box<dyn Strategy> = if std::env::args().nth(3).as_deref() == Some("idle") {
-            Box::new(Idle)
-        } else {
-            Box::new(EmaCross::new(10, 30, Decimal::from(100)).expect("valid"))
-        };
-        let out = run_backtest(input, strategy, &mut |_, _| {}).expect("runs");
+        let strategy: Box<dyn Strategy> = if idle { Box::new(Idle) } else { ema_cross() };
+        let out = run_backtest(inp, strategy, &mut |_, _| {}).expect("runs");
         println!(
             "run {:.1} ms ({:.1} M bars/s), total {:.1} ms, {} orders, equity {}",
             out.run_seconds * 1e3,

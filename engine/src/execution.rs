@@ -131,8 +131,12 @@ pub trait ExecutionClient: Send {
     fn poll(&mut self, out: &mut Vec<ExecEvent>);
 
     /// A new bar is about to be shown to the strategy. Simulated venues match working orders
-    /// against it here (before the strategy sees the bar, so there is no look-ahead).
-    fn on_bar(&mut self, _bar: &Bar) {}
+    /// against it here (before the strategy sees the bar, so there is no look-ahead) and
+    /// move every event that is then ready into `out`, as [`Self::poll`] would. The default
+    /// just polls.
+    fn on_bar(&mut self, _bar: &Bar, out: &mut Vec<ExecEvent>) {
+        self.poll(out);
+    }
 
     /// A new tick.
     fn on_tick(&mut self, _tick: &Tick) {}

@@ -21,6 +21,7 @@ use crate::domain::{
     Bar, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType, Tick, Ts,
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
+use crate::money;
 use crate::order::{OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
 use crate::risk::{
@@ -126,7 +127,10 @@ pub struct Kernel {
     next_timer: u64,
     next_order: u64,
     fills: Vec<FillRecord>,
-    equity: EquityCurve,
+    /// Equity samples: times, and equity in fixed point (see [`crate::money`]); converted to
+    /// `Decimal` when the curve is read.
+    equity_ts: Vec<Ts>,
+    equity_fixed: Vec<i128>,
     bars: u64,
     bars_in_market: u64,
     started: bool,
@@ -172,7 +176,8 @@ impl Kernel {
             next_timer: 1,
             next_order: 1,
             fills: Vec::new(),
-            equity: EquityCurve::default(),
+            equity_ts: Vec::new(),
+            equity_fixed: Vec::new(),
             bars: 0,
             bars_in_market: 0,
             started: false,
@@ -181,10 +186,17 @@ impl Kernel {
         })
     }
 
-    /// Reserve room for `n` equity samples (avoids reallocation in long backtests).
+    /// Reserve room for `n` equity samples, and touch that memory now, so the event loop
+    /// neither reallocates nor takes a page fault every 4 KiB of curve.
     pub fn reserve_equity(&mut self, n: usize) {
-        self.equity.ts.reserve(n);
-        self.equity.equity.reserve(n);
+        fn reserve_touched<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
+            let len = v.len();
+            v.reserve(n);
+            v.resize(v.capacity(), T::default());
+            v.truncate(len);
+        }
+        reserve_touched(&mut self.equity_ts, n);
+        reserve_touched(&mut self.equity_fixed, n);
     }
 
     // ----- accessors -------------------------------------------------------------------
@@ -207,8 +219,16 @@ impl Kernel {
     pub fn fills(&self) -> &[FillRecord] {
         &self.fills
     }
-    pub fn equity_curve(&self) -> &EquityCurve {
-        &self.equity
+    /// The equity samples recorded so far.
+    pub fn equity_curve(&self) -> EquityCurve {
+        EquityCurve {
+            ts: self.equity_ts.clone(),
+            equity: self
+                .equity_fixed
+                .iter()
+                .map(|&v| money::from_fixed_fast(v))
+                .collect(),
+        }
     }
     pub fn risk(&self) -> &RiskChain {
         &self.risk
@@ -230,7 +250,14 @@ impl Kernel {
             fills: self.fills,
             orders: self.om.into_orders(),
             audit: self.audit.into_records(),
-            equity: self.equity,
+            equity: EquityCurve {
+                equity: self
+                    .equity_fixed
+                    .iter()
+                    .map(|&v| money::from_fixed_fast(v))
+                    .collect(),
+                ts: self.equity_ts,
+            },
             portfolio: self.portfolio,
             kill_switch: self.risk.kill_switch(),
             bars: self.bars,
@@ -298,17 +325,20 @@ impl Kernel {
         if !self.timers.is_empty() {
             self.advance_time(bar.ts);
         }
-        self.exec.on_bar(bar);
-        self.poll_execution();
+        self.exec.on_bar(bar, &mut self.events);
+        if !self.events.is_empty() {
+            self.pump();
+        }
         // Exposure: a position held through this bar (after fills at its open).
         self.bars += 1;
         if self.portfolio.in_market() {
             self.bars_in_market += 1;
         }
         if let Some(inst) = self.instruments.get(bar.instrument.index())
-            && let Some(px) = inst.price_from_f64(bar.close)
+            && let Some(m) = inst.price_mantissa_from_f64(bar.close)
         {
-            self.portfolio.mark(bar.instrument, px);
+            self.portfolio
+                .mark_mantissa(bar.instrument, m, inst.price_scale());
         }
         self.check_kill_switch(bar.ts_end);
         if self.timers.is_empty() {
@@ -341,8 +371,8 @@ impl Kernel {
     /// Sample equity at `ts` (the backtester calls this once per timestamp).
     #[inline]
     pub fn record_equity(&mut self, ts: Ts) {
-        self.equity.ts.push(ts);
-        self.equity.equity.push(self.portfolio.equity());
+        self.equity_ts.push(ts);
+        self.equity_fixed.push(self.portfolio.equity_fixed());
     }
 
     /// Collect and apply every execution event that is ready.

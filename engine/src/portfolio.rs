@@ -6,13 +6,12 @@
 //! the average-cost method. All instruments are assumed to be in the account's currency.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::domain::{Fill, Instrument, InstrumentId};
 use crate::money::{self, from_fixed, to_fixed};
 
 /// One instrument's position.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Position {
     pub instrument: InstrumentId,
     /// Signed quantity (negative = short).
@@ -23,15 +22,44 @@ pub struct Position {
     pub realized_pnl: Decimal,
     /// Commissions paid on this instrument.
     pub commissions: Decimal,
-    /// Last known price (mark), if any.
-    pub last_price: Option<Decimal>,
+    /// Last known price (mark), if any: see [`Position::last_price`].
+    last: LastPrice,
     multiplier: Decimal,
     /// `quantity · multiplier` as (mantissa, scale), so a mark is one integer product.
-    #[serde(skip)]
     qty_mult: (i128, u32),
     /// `quantity · last · multiplier`, fixed point.
-    #[serde(skip)]
     mv: i128,
+    /// Fixed-point value of one unit of a price mantissa at `mark_scale` decimals
+    /// (`quantity · multiplier · 10^(12 − scale)`), so a mark is one `i64 × i64` product;
+    /// `mark_scale == NO_MARK_K` when not computed (or not representable).
+    mark_k: i64,
+    mark_scale: u32,
+}
+
+const NO_MARK_K: u32 = u32::MAX;
+
+/// The last mark, kept in the form it arrived in (the per-bar path stores an integer
+/// mantissa; the `Decimal` is built only when somebody asks).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum LastPrice {
+    None,
+    Decimal(Decimal),
+    /// `mantissa · 10^-scale`.
+    Mantissa(i64, u32),
+}
+
+impl LastPrice {
+    #[inline]
+    fn get(self) -> Option<Decimal> {
+        match self {
+            LastPrice::None => None,
+            LastPrice::Decimal(d) => Some(d),
+            LastPrice::Mantissa(m, s) => {
+                let a = m.unsigned_abs();
+                Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, s))
+            }
+        }
+    }
 }
 
 impl Position {
@@ -42,10 +70,12 @@ impl Position {
             avg_price: Decimal::ZERO,
             realized_pnl: Decimal::ZERO,
             commissions: Decimal::ZERO,
-            last_price: None,
+            last: LastPrice::None,
             multiplier: instrument.multiplier,
             qty_mult: (0, 0),
             mv: 0,
+            mark_k: 0,
+            mark_scale: NO_MARK_K,
         }
     }
 
@@ -54,9 +84,14 @@ impl Position {
         from_fixed(self.mv)
     }
 
+    /// Last known price (mark), if any.
+    pub fn last_price(&self) -> Option<Decimal> {
+        self.last.get()
+    }
+
     /// Unrealised PnL at the last price.
     pub fn unrealized_pnl(&self) -> Decimal {
-        match self.last_price {
+        match self.last_price() {
             Some(p) if !self.quantity.is_zero() => {
                 (p - self.avg_price) * self.quantity * self.multiplier
             }
@@ -81,21 +116,14 @@ pub struct FillEffect {
 /// The account: cash, positions and running totals. Totals are kept in fixed point
 /// (10⁻¹² units, see [`crate::money`]) so marking to market is integer arithmetic; every
 /// accessor returns `Decimal`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Portfolio {
     initial_cash: Decimal,
     positions: Vec<Position>,
-    #[serde(skip)]
     cash: i128,
     /// Σ market values.
-    #[serde(skip)]
     market_value: i128,
-    /// Σ |market value|.
-    #[serde(skip)]
-    gross_exposure: i128,
-    #[serde(skip)]
     commissions: i128,
-    #[serde(skip)]
     realized_pnl: i128,
     /// Number of instruments with a non-zero position.
     open_positions: usize,
@@ -108,7 +136,6 @@ impl Portfolio {
             cash: to_fixed(cash),
             positions: instruments.iter().map(Position::new).collect(),
             market_value: 0,
-            gross_exposure: 0,
             commissions: 0,
             realized_pnl: 0,
             open_positions: 0,
@@ -136,9 +163,10 @@ impl Portfolio {
     pub fn net_exposure(&self) -> Decimal {
         from_fixed(self.market_value)
     }
-    /// Σ |market value|.
+    /// Σ |market value| (summed over the instruments when asked: it is read per order, not
+    /// per bar).
     pub fn gross_exposure(&self) -> Decimal {
-        from_fixed(self.gross_exposure)
+        from_fixed(self.positions.iter().map(|p| p.mv.abs()).sum())
     }
     pub fn commissions(&self) -> Decimal {
         from_fixed(self.commissions)
@@ -165,7 +193,9 @@ impl Portfolio {
             .map_or(Decimal::ZERO, |p| p.quantity)
     }
     pub fn last_price(&self, id: InstrumentId) -> Option<Decimal> {
-        self.positions.get(id.index()).and_then(|p| p.last_price)
+        self.positions
+            .get(id.index())
+            .and_then(Position::last_price)
     }
     /// True when any position is open.
     #[inline]
@@ -179,12 +209,51 @@ impl Portfolio {
         let Some(p) = self.positions.get_mut(id.index()) else {
             return;
         };
-        p.last_price = Some(price);
+        p.last = LastPrice::Decimal(price);
         if p.qty_mult.0 != 0 {
             let mv = money::mul(p.qty_mult.0, p.qty_mult.1, price.mantissa(), price.scale());
             self.market_value += mv - p.mv;
-            self.gross_exposure += mv.abs() - p.mv.abs();
             p.mv = mv;
+        }
+    }
+
+    /// Mark `id` at the price `mantissa · 10^-scale` (the kernel's per-bar path: the bar
+    /// close as an integer mantissa at the instrument's price scale). Same result as
+    /// [`Self::mark`] with that price.
+    #[inline]
+    pub fn mark_mantissa(&mut self, id: InstrumentId, mantissa: i64, scale: u32) {
+        let Some(p) = self.positions.get_mut(id.index()) else {
+            return;
+        };
+        if p.mark_scale != scale {
+            Self::prepare_mark(p, scale);
+        }
+        if p.mark_scale != scale {
+            // Not representable as an i64 factor: the general path.
+            let a = mantissa.unsigned_abs();
+            let price = Decimal::from_parts(a as u32, (a >> 32) as u32, 0, mantissa < 0, scale);
+            return self.mark(id, price);
+        }
+        p.last = LastPrice::Mantissa(mantissa, scale);
+        if p.mark_k != 0 {
+            let mv = p.mark_k as i128 * mantissa as i128;
+            self.market_value += mv - p.mv;
+            p.mv = mv;
+        }
+    }
+
+    /// Compute `mark_k` for prices at `scale` decimals, if it fits an `i64`.
+    #[cold]
+    fn prepare_mark(p: &mut Position, scale: u32) {
+        p.mark_scale = NO_MARK_K;
+        let (qm, qs) = p.qty_mult;
+        if scale > 28 || qs + scale > money::SCALE {
+            return;
+        }
+        let k = qm.checked_mul(10i128.pow(money::SCALE - qs - scale));
+        if let Some(k) = k.and_then(|k| i64::try_from(k).ok()) {
+            p.mark_k = k;
+            p.mark_scale = scale;
         }
     }
 
@@ -238,6 +307,7 @@ impl Portfolio {
             new * p.multiplier
         };
         p.qty_mult = (qm.mantissa(), qm.scale());
+        p.mark_scale = NO_MARK_K;
         p.realized_pnl += realized;
         p.commissions += fill.commission;
         let dq_mult = if p.multiplier == Decimal::ONE {
@@ -258,9 +328,8 @@ impl Portfolio {
         // Re-mark at the fill price so equity reflects the trade immediately.
         let mv = money::mul(p.qty_mult.0, p.qty_mult.1, px.0, px.1);
         self.market_value += mv - p.mv;
-        self.gross_exposure += mv.abs() - p.mv.abs();
         p.mv = mv;
-        p.last_price = Some(fill.price);
+        p.last = LastPrice::Decimal(fill.price);
 
         FillEffect {
             realized_pnl: realized,
@@ -337,6 +406,35 @@ mod tests {
                 let gap = (pf.realized_pnl() + pf.unrealized_pnl() - (pf.equity() - pf.initial_cash())).abs();
                 proptest::prop_assert!(gap < dec!(0.000000001), "gap {}", gap);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The per-bar integer mark equals the general `Decimal` mark, for any position,
+        /// multiplier and price scale.
+        #[test]
+        fn mark_mantissa_equals_mark(
+            fills in proptest::collection::vec((any_side(), 1i64..5_000, 1i64..10_000_000), 0..8),
+            mult in proptest::prop_oneof![proptest::strategy::Just(1i64), 1i64..1000],
+            mantissa in -10_000_000_000i64..10_000_000_000,
+            scale in 0u32..16,
+        ) {
+            let inst = Instrument::stock("X").with_specs(dec!(0.01), dec!(1), Decimal::from(mult));
+            let mut a = Portfolio::new(dec!(1000000), std::slice::from_ref(&inst));
+            for (side, qty, cents) in fills {
+                a.apply_fill(&fill(side, Decimal::from(qty), Decimal::new(cents, 2), dec!(0.5)));
+            }
+            let mut b = a.clone();
+            let id = InstrumentId(0);
+            a.mark(id, Decimal::new(mantissa, scale));
+            b.mark_mantissa(id, mantissa, scale);
+            proptest::prop_assert_eq!(a.equity(), b.equity());
+            proptest::prop_assert_eq!(a.gross_exposure(), b.gross_exposure());
+            proptest::prop_assert_eq!(a.last_price(id), b.last_price(id));
+            // Marking again (cached factor) stays equal.
+            a.mark(id, Decimal::new(mantissa / 3, scale));
+            b.mark_mantissa(id, mantissa / 3, scale);
+            proptest::prop_assert_eq!(a.equity(), b.equity());
         }
     }
 

@@ -197,6 +197,26 @@ impl Instrument {
         self
     }
 
+    /// Decimal places of the prices [`Self::price_from_f64`] produces (tick decimals + 2).
+    #[inline]
+    pub fn price_scale(&self) -> u32 {
+        self.price_scale
+    }
+
+    /// A market-data price as an integer mantissa at [`Self::price_scale`] decimals, rounded
+    /// half away from zero; `None` for non-finite prices or beyond ±9·10¹⁸ units.
+    #[inline]
+    pub fn price_mantissa_from_f64(&self, px: f64) -> Option<i64> {
+        let x = px * self.price_factor;
+        // NaN fails the comparison, ±∞ exceeds the bound.
+        if x.abs() < 9.0e18 {
+            // Round half away from zero without a libm call: add ±0.5, truncate.
+            Some((x + 0.5f64.copysign(x)) as i64)
+        } else {
+            None
+        }
+    }
+
     /// Convert a market-data price to `Decimal` (fixed scale = tick decimals + 2), in O(1)
     /// without going through strings. Non-finite input gives `None`.
     #[inline]
@@ -204,10 +224,7 @@ impl Instrument {
         if !px.is_finite() {
             return None;
         }
-        let x = px * self.price_factor;
-        if x.abs() < 9.0e18 {
-            // Round half away from zero without a libm call: add ±0.5, truncate.
-            let m = (x + 0.5f64.copysign(x)) as i64;
+        if let Some(m) = self.price_mantissa_from_f64(px) {
             let a = m.unsigned_abs();
             return Some(Decimal::from_parts(
                 a as u32,
@@ -217,7 +234,7 @@ impl Instrument {
                 self.price_scale,
             ));
         }
-        let m = x.round();
+        let m = (px * self.price_factor).round();
         if m.abs() >= 7.9e28 {
             return None;
         }

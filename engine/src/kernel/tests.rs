@@ -71,9 +71,10 @@ impl ExecutionClient for TestExec {
     fn poll(&mut self, out: &mut Vec<ExecEvent>) {
         out.append(&mut self.out);
     }
-    fn on_bar(&mut self, bar: &Bar) {
+    fn on_bar(&mut self, bar: &Bar, out: &mut Vec<ExecEvent>) {
         self.now = bar.ts_end;
         self.last_close = Decimal::try_from(bar.close).unwrap();
+        self.poll(out);
     }
     fn name(&self) -> &str {
         "test"
