@@ -79,7 +79,8 @@ struct Working {
     client_order_id: ClientOrderId,
     request: OrderRequest,
     filled: Decimal,
-    filled_value: Decimal,
+    /// Σ |qty · price · multiplier| of the fills so far, fixed point (`tickline_engine::money`).
+    filled_value: i128,
     triggered: bool,
     /// End of the exchange day on which the order could first trade (DAY orders).
     expires_at: Option<Ts>,
@@ -269,7 +270,7 @@ impl SimBroker {
             client_order_id,
             request,
             filled: Decimal::ZERO,
-            filled_value: Decimal::ZERO,
+            filled_value: 0,
             triggered: false,
             expires_at: None,
             first_bar: 0,
@@ -324,12 +325,12 @@ impl SimBroker {
 
     fn fill(&mut self, w: &mut Working, qty: Decimal, price: Decimal, ts: Ts) {
         let inst = &self.instruments[w.request.instrument.index()];
-        let commission = self
-            .cfg
-            .commission
-            .for_fill(inst, w.filled, w.filled_value, qty, price);
+        let (commission, value) =
+            self.cfg
+                .commission
+                .for_fill_fixed(inst, w.filled, w.filled_value, qty, price);
         w.filled += qty;
-        w.filled_value += (qty * price * inst.multiplier).abs();
+        w.filled_value += value;
         self.events.push(ExecEvent::Filled(Fill {
             order_id: w.order_id,
             instrument: w.request.instrument,

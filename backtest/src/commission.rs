@@ -67,8 +67,29 @@ impl CommissionModel {
         fill_qty: Decimal,
         price: Decimal,
     ) -> Decimal {
+        self.for_fill_fixed(inst, prev_qty, money::to_fixed(prev_value.abs()), fill_qty, price)
+            .0
+    }
+
+    /// [`Self::for_fill`] with the order's previous notional in fixed point (see
+    /// [`tickline_engine::money`]); also returns this fill's notional `|qty · price · m|` in
+    /// fixed point, for the caller to accumulate (the simulated broker's hot path).
+    pub fn for_fill_fixed(
+        self,
+        inst: &Instrument,
+        prev_qty: Decimal,
+        prev_value: i128,
+        fill_qty: Decimal,
+        price: Decimal,
+    ) -> (Decimal, i128) {
+        let q = if inst.multiplier == Decimal::ONE {
+            fill_qty
+        } else {
+            fill_qty * inst.multiplier
+        };
+        let value = money::mul(q.mantissa(), q.scale(), price.mantissa(), price.scale()).abs();
         if self == CommissionModel::None {
-            return Decimal::ZERO;
+            return (Decimal::ZERO, value);
         }
         if self == CommissionModel::IbkrFixed
             && matches!(
@@ -76,34 +97,29 @@ impl CommissionModel {
                 SecType::Stk | SecType::Cfd | SecType::Bond | SecType::Ind | SecType::Crypto
             )
         {
-            let q = if inst.multiplier == Decimal::ONE {
-                fill_qty
-            } else {
-                fill_qty * inst.multiplier
-            };
-            let value = money::mul(q.mantissa(), q.scale(), price.mantissa(), price.scale()).abs();
-            let (q0, v0) = (
-                money::to_fixed(prev_qty.abs()),
-                money::to_fixed(prev_value.abs()),
-            );
+            let q0 = money::to_fixed(prev_qty.abs());
             let q1 = q0 + money::to_fixed(fill_qty.abs());
             let before = if q0 == 0 {
                 0
             } else {
-                Self::stock_total_fixed(q0, v0)
+                Self::stock_total_fixed(q0, prev_value)
             };
-            let after = Self::stock_total_fixed(q1, v0 + value);
+            let after = Self::stock_total_fixed(q1, prev_value + value);
             let fee = div((after - before).max(0), 100_000_000);
-            return decimal_4dp(fee);
+            return (decimal_4dp(fee), value);
         }
-        let value = (fill_qty * price * inst.multiplier).abs();
+        let prev = money::from_fixed(prev_value);
         let before = if prev_qty.is_zero() {
             Decimal::ZERO
         } else {
-            self.order_total(inst, prev_qty, prev_value)
+            self.order_total(inst, prev_qty, prev)
         };
-        let after = self.order_total(inst, prev_qty + fill_qty, prev_value + value);
-        (after - before).max(Decimal::ZERO)
+        let after = self.order_total(
+            inst,
+            prev_qty + fill_qty,
+            prev + (fill_qty * price * inst.multiplier).abs(),
+        );
+        ((after - before).max(Decimal::ZERO), value)
     }
 }
 

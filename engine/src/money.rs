@@ -20,6 +20,12 @@ const POW10: [i128; 39] = {
     t
 };
 
+/// `10^k` for `k ≤ 38`.
+#[inline]
+pub fn pow10(k: u32) -> i128 {
+    POW10[k as usize]
+}
+
 /// Divide by a positive power of ten, rounding half away from zero.
 #[inline]
 fn div_round(m: i128, d: i128) -> i128 {

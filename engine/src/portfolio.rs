@@ -250,7 +250,7 @@ impl Portfolio {
         if scale > 28 || qs + scale > money::SCALE {
             return;
         }
-        let k = qm.checked_mul(10i128.pow(money::SCALE - qs - scale));
+        let k = qm.checked_mul(money::pow10(money::SCALE - qs - scale));
         if let Some(k) = k.and_then(|k| i64::try_from(k).ok()) {
             p.mark_k = k;
             p.mark_scale = scale;

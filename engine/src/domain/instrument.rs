@@ -250,6 +250,8 @@ impl Instrument {
     /// Round a price to the nearest tick (half away from zero).
     pub fn round_price(&self, px: Decimal) -> Decimal {
         match self.tick_dp {
+            // Already on the grid (at most `dp` decimals): nothing to round.
+            Some(dp) if px.scale() <= dp => px,
             Some(dp) => px.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
             None => round_to_increment(px, self.tick_size, RoundingStrategy::MidpointAwayFromZero),
         }
@@ -264,6 +266,7 @@ impl Instrument {
             RoundingStrategy::ToNegativeInfinity
         };
         match self.tick_dp {
+            Some(dp) if px.scale() <= dp => px,
             Some(dp) => px.round_dp_with_strategy(dp, strategy),
             None => round_to_increment(px, self.tick_size, strategy),
         }
@@ -272,6 +275,7 @@ impl Instrument {
     /// Round a quantity down (toward zero) to a whole number of lots.
     pub fn round_qty(&self, qty: Decimal) -> Decimal {
         match self.lot_dp {
+            Some(dp) if qty.scale() <= dp => qty,
             Some(dp) => qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero),
             None => round_to_increment(qty, self.lot_size, RoundingStrategy::ToZero),
         }
@@ -280,7 +284,7 @@ impl Instrument {
     /// True when `px` is a whole number of ticks.
     pub fn is_on_tick(&self, px: Decimal) -> bool {
         match self.tick_dp {
-            Some(dp) => px.round_dp(dp) == px,
+            Some(dp) => px.scale() <= dp || px.round_dp(dp) == px,
             None => (px % self.tick_size).is_zero(),
         }
     }
@@ -288,7 +292,7 @@ impl Instrument {
     /// True when `qty` is a whole number of lots.
     pub fn is_on_lot(&self, qty: Decimal) -> bool {
         match self.lot_dp {
-            Some(dp) => qty.round_dp(dp) == qty,
+            Some(dp) => qty.scale() <= dp || qty.round_dp(dp) == qty,
             None => (qty % self.lot_size).is_zero(),
         }
     }
