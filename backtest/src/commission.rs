@@ -67,8 +67,14 @@ impl CommissionModel {
         fill_qty: Decimal,
         price: Decimal,
     ) -> Decimal {
-        self.for_fill_fixed(inst, prev_qty, money::to_fixed(prev_value.abs()), fill_qty, price)
-            .0
+        self.for_fill_fixed(
+            inst,
+            prev_qty,
+            money::to_fixed(prev_value.abs()),
+            fill_qty,
+            price,
+        )
+        .0
     }
 
     /// [`Self::for_fill`] with the order's previous notional in fixed point (see

@@ -9,6 +9,11 @@ pub trait Clock: Send {
     /// Event time has reached `ts`. A simulated clock moves there (never backwards); the
     /// live clock ignores it.
     fn advance_to(&mut self, ts: Ts);
+    /// [`Self::advance_to`], then [`Self::now`], in one call (the kernel's per-event path).
+    fn advance(&mut self, ts: Ts) -> Ts {
+        self.advance_to(ts);
+        self.now()
+    }
 }
 
 /// Time driven by the data: `now` is the time of the latest event processed.
@@ -33,6 +38,11 @@ impl Clock for SimClock {
         if ts > self.now {
             self.now = ts;
         }
+    }
+    #[inline]
+    fn advance(&mut self, ts: Ts) -> Ts {
+        self.advance_to(ts);
+        self.now
     }
 }
 

@@ -110,6 +110,8 @@ enum Command {
 /// The event loop's state.
 pub struct Kernel {
     clock: Box<dyn Clock>,
+    /// The clock's time as of the latest event (one clock call per event, not per read).
+    now: Ts,
     instruments: Vec<Instrument>,
     symbols: HashMap<String, InstrumentId>,
     strategy: Box<dyn Strategy>,
@@ -159,6 +161,7 @@ impl Kernel {
         }
         let portfolio = Portfolio::new(config.initial_cash, &instruments);
         Ok(Kernel {
+            now: clock.now(),
             clock,
             symbols,
             strategy,
@@ -278,6 +281,7 @@ impl Kernel {
             return;
         }
         self.started = true;
+        self.now = self.clock.now();
         self.with_ctx(|s, c| s.on_start(c));
         self.process();
     }
@@ -289,6 +293,7 @@ impl Kernel {
         }
         self.start();
         self.stopped = true;
+        self.now = self.clock.now();
         self.with_ctx(|s, c| s.on_stop(c));
         self.process();
     }
@@ -303,7 +308,7 @@ impl Kernel {
             if self.cancelled_timers.remove(&id) {
                 continue;
             }
-            self.clock.advance_to(at);
+            self.now = self.clock.advance(at);
             let timer = Timer {
                 id: TimerId(id),
                 at,
@@ -312,7 +317,7 @@ impl Kernel {
             self.with_ctx(|s, c| s.on_timer(&timer, c));
             self.process();
         }
-        self.clock.advance_to(ts);
+        self.now = self.clock.advance(ts);
     }
 
     /// One bar: the venue matches against it, fills are booked, the portfolio is marked at the
@@ -342,7 +347,7 @@ impl Kernel {
         }
         self.check_kill_switch(bar.ts_end);
         if self.timers.is_empty() {
-            self.clock.advance_to(bar.ts_end);
+            self.now = self.clock.advance(bar.ts_end);
         } else {
             self.advance_time(bar.ts_end);
         }
@@ -377,6 +382,7 @@ impl Kernel {
 
     /// Collect and apply every execution event that is ready.
     pub fn poll_execution(&mut self) {
+        self.now = self.clock.now();
         self.exec.poll(&mut self.events);
         if self.events.is_empty() {
             return;
@@ -386,7 +392,8 @@ impl Kernel {
 
     /// Set the kill switch by hand.
     pub fn set_kill_switch(&mut self, state: KillSwitchState) {
-        let now = self.clock.now();
+        self.now = self.clock.now();
+        let now = self.now;
         if let Some(change) = self.risk.set_kill_switch(state) {
             self.on_kill_switch_change(now, change);
             self.process();
@@ -404,7 +411,7 @@ impl Kernel {
             quantity,
             price,
             commission: Decimal::ZERO,
-            ts: self.clock.now(),
+            ts: self.now,
         };
         self.events.push(ExecEvent::Filled(fill));
         self.apply_events();
@@ -415,7 +422,7 @@ impl Kernel {
 
     fn with_ctx<R>(&mut self, f: impl FnOnce(&mut dyn Strategy, &mut dyn Ctx) -> R) -> R {
         let mut ctx = KernelCtx {
-            now: self.clock.now(),
+            now: self.now,
             instruments: &self.instruments,
             symbols: &self.symbols,
             portfolio: &self.portfolio,
@@ -476,7 +483,7 @@ impl Kernel {
                 self.commands.clear();
                 self.events.clear();
                 self.audit.record(
-                    self.clock.now(),
+                    self.now,
                     AuditKind::CommandError,
                     None,
                     format!(
@@ -515,7 +522,7 @@ impl Kernel {
 
     fn apply_event(&mut self, ev: ExecEvent) {
         let now = ev.ts();
-        self.clock.advance_to(now);
+        self.now = self.clock.advance(now);
         if let ExecEvent::Filled(fill) = &ev {
             let effect = self.portfolio.apply_fill(fill);
             self.fills.push(FillRecord {
@@ -548,7 +555,7 @@ impl Kernel {
     }
 
     fn execute(&mut self, cmd: Command) {
-        let now = self.clock.now();
+        let now = self.now;
         match cmd {
             Command::Submit(id, req) => self.submit(id, req, now),
             Command::Modify(id, change) => self.modify(id, change, now),
