@@ -588,6 +588,11 @@ impl ExecutionClient for SimBroker {
 
     #[inline]
     fn on_bar(&mut self, bar: &Bar, out: &mut Vec<ExecEvent>) {
+        if self.working_count == 0 && !self.keep_last_bar && self.events.is_empty() {
+            // Nothing to match or remember: most bars of most backtests.
+            self.now = bar.ts_end;
+            return;
+        }
         SimBroker::on_bar(self, bar);
         if !self.events.is_empty() {
             out.append(&mut self.events);

@@ -42,6 +42,9 @@ pub struct KillSwitch {
     day_start_equity: i128,
     next_day: Ts,
     started: bool,
+    /// Per-update fast path: on the same day, with equity in `[guard, peak]`, nothing can
+    /// change (no new peak, no day roll, no limit breached).
+    guard: i128,
 }
 
 impl KillSwitch {
@@ -64,6 +67,7 @@ impl KillSwitch {
             day_start_equity: 0,
             next_day: Ts::MIN,
             started: false,
+            guard: i128::MAX,
         }
     }
 
@@ -72,7 +76,9 @@ impl KillSwitch {
     }
 
     pub fn set(&mut self, to: KillSwitchState) -> Option<KillSwitchChange> {
-        self.change(to, "set by operator".to_string())
+        let change = self.change(to, "set by operator".to_string());
+        self.guard = self.guard();
+        change
     }
 
     fn change(&mut self, to: KillSwitchState, reason: String) -> Option<KillSwitchChange> {
@@ -110,6 +116,30 @@ impl KillSwitch {
     /// [`Self::on_equity`] with equity in fixed point (the kernel's per-bar path).
     #[inline]
     pub fn on_equity_fixed(&mut self, now: Ts, equity: i128) -> Option<KillSwitchChange> {
+        if now < self.next_day && equity <= self.peak && equity >= self.guard {
+            return None;
+        }
+        let change = self.update(now, equity);
+        self.guard = self.guard();
+        change
+    }
+
+    /// The lowest equity the fast path may let through: the higher of the two floors while
+    /// Active; the peak itself while the drawdown floor is not computed yet (so the first
+    /// dip below a new peak computes it); no floor once tripped.
+    fn guard(&self) -> i128 {
+        if self.state != KillSwitchState::Active {
+            return i128::MIN;
+        }
+        let dd = match (self.keep_ratio, self.dd_floor) {
+            (None, _) => i128::MIN,
+            (Some(_), Some(f)) => f,
+            (Some(_), None) => self.peak,
+        };
+        dd.max(self.day_floor.unwrap_or(i128::MIN))
+    }
+
+    fn update(&mut self, now: Ts, equity: i128) -> Option<KillSwitchChange> {
         if !self.is_armed() {
             return None;
         }
@@ -169,5 +199,40 @@ impl KillSwitch {
             )
         };
         self.change(to, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The per-update fast path never changes an outcome: a switch fed through
+        /// `on_equity_fixed` trips exactly when one that always takes the full path does.
+        #[test]
+        fn fast_path_agrees_with_the_full_update(
+            steps in proptest::collection::vec((0i64..4, -800i64..800), 1..300),
+            daily in proptest::option::of(1i64..3_000),
+            drawdown in proptest::option::of(1i64..90),
+            reduce in any::<bool>(),
+        ) {
+            let action = if reduce { KillSwitchAction::Reduce } else { KillSwitchAction::Halt };
+            let make = || KillSwitch::new(
+                daily.map(Decimal::from),
+                drawdown.map(|p| Decimal::new(p, 2)),
+                action,
+                chrono_tz::America::New_York,
+            );
+            let (mut fast, mut full) = (make(), make());
+            let mut now: Ts = 1_700_000_000_000_000_000;
+            let mut equity: i128 = 20_000 * money::ONE;
+            for (hours, delta) in steps {
+                now += hours * 5 * 3_600_000_000_000;
+                equity += delta as i128 * money::ONE;
+                prop_assert_eq!(fast.on_equity_fixed(now, equity), full.update(now, equity));
+                prop_assert_eq!(fast.state(), full.state());
+            }
+        }
     }
 }

@@ -18,7 +18,8 @@ pub struct Ema {
     alpha: f64,
     one_minus_alpha: f64,
     period: Option<usize>,
-    value: Option<f64>,
+    /// The latest EMA; meaningful once `count > 0`.
+    value: f64,
     count: u64,
 }
 
@@ -49,36 +50,39 @@ impl Ema {
             alpha,
             one_minus_alpha: 1.0 - alpha,
             period,
-            value: None,
+            value: 0.0,
             count: 0,
         }
     }
 
     /// Feeds one value and returns the new EMA (always `Some`: the EMA is defined from the
     /// first value on).
+    #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
         Some(self.next(x))
     }
 
     /// [`Ema::update`] without the `Option`, for composite indicators.
+    #[inline]
     pub(crate) fn next(&mut self, x: f64) -> f64 {
-        let ema = match self.value {
-            None => x,
-            Some(prev) => self.alpha * x + self.one_minus_alpha * prev,
+        let ema = if self.count == 0 {
+            x
+        } else {
+            self.alpha * x + self.one_minus_alpha * self.value
         };
-        self.value = Some(ema);
+        self.value = ema;
         self.count = self.count.saturating_add(1);
         ema
     }
 
     /// The latest EMA, `None` before the first update.
     pub fn value(&self) -> Option<f64> {
-        self.value
+        (self.count > 0).then_some(self.value)
     }
 
     /// True once at least one value has been seen.
     pub fn is_ready(&self) -> bool {
-        self.value.is_some()
+        self.count > 0
     }
 
     /// Number of values seen since construction or the last reset.
@@ -88,7 +92,7 @@ impl Ema {
 
     /// Clears all state, as if freshly constructed.
     pub fn reset(&mut self) {
-        self.value = None;
+        self.value = 0.0;
         self.count = 0;
     }
 
