@@ -17,6 +17,25 @@ impl Strategy for Idle {
     fn on_bar(&mut self, _bar: &Bar, _ctx: &mut dyn Ctx) {}
 }
 
+/// Computes the same EMAs and crosses as `ema_cross` but never orders.
+struct Signals {
+    fast: tickline_strategies::indicators::Ema,
+    slow: tickline_strategies::indicators::Ema,
+    prev: f64,
+    crosses: u64,
+}
+impl Strategy for Signals {
+    fn on_bar(&mut self, bar: &Bar, _ctx: &mut dyn Ctx) {
+        let f = self.fast.update(bar.close).unwrap_or(0.0);
+        let s = self.slow.update(bar.close).unwrap_or(0.0);
+        let d = f - s;
+        if (self.prev <= 0.0 && d > 0.0) || (self.prev >= 0.0 && d < 0.0) {
+            self.crosses += 1;
+        }
+        self.prev = d;
+    }
+}
+
 fn main() {
     let arg = |k: usize| std::env::args().nth(k);
     let runs: usize = arg(1).and_then(|a| a.parse().ok()).unwrap_or(5);
@@ -26,7 +45,18 @@ fn main() {
     for _ in 0..runs {
         let inp = input(&data);
         let t = Instant::now();
-        let strategy: Box<dyn Strategy> = if idle { Box::new(Idle) } else { ema_cross() };
+        let strategy: Box<dyn Strategy> = if idle {
+            Box::new(Idle)
+        } else if arg(3).as_deref() == Some("signals") {
+            Box::new(Signals {
+                fast: tickline_strategies::indicators::Ema::new(10).expect("valid"),
+                slow: tickline_strategies::indicators::Ema::new(30).expect("valid"),
+                prev: 0.0,
+                crosses: 0,
+            })
+        } else {
+            ema_cross()
+        };
         let out = run_backtest(inp, strategy, &mut |_, _| {}).expect("runs");
         println!(
             "run {:.1} ms ({:.1} M bars/s), total {:.1} ms, {} orders, equity {}",
