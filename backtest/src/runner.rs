@@ -109,6 +109,9 @@ pub fn run_backtest(
         Box::new(SimClock::new(start)),
     )?;
     kernel.reserve_equity(series.iter().map(|s| s.len()).max().unwrap_or(0));
+    // Address space for order and fill records (untouched until used): an active strategy
+    // then never reallocates its records mid-run.
+    kernel.reserve_records((total / 8).clamp(1024, 1 << 20) as usize);
 
     let t0 = Instant::now();
     kernel.start();

@@ -21,13 +21,13 @@ use crate::domain::{
     Bar, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType, Tick, Ts,
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
-use crate::money;
 use crate::order::{OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
 use crate::risk::{
     KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
 };
 use crate::strategy::{Ctx, LogLevel, Strategy, Timer, TimerId};
+use crate::{mem, money};
 
 /// How many command/event rounds one external event may cause before the kernel stops the
 /// cascade (a strategy that re-submits on every rejection would otherwise loop forever).
@@ -189,17 +189,21 @@ impl Kernel {
         })
     }
 
-    /// Reserve room for `n` equity samples, and touch that memory now, so the event loop
-    /// neither reallocates nor takes a page fault every 4 KiB of curve.
+    /// Reserve room for `n` equity samples and map that memory now (see [`crate::mem`]), so
+    /// the event loop neither reallocates nor takes a page fault every 4 KiB of curve.
     pub fn reserve_equity(&mut self, n: usize) {
-        fn reserve_touched<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
-            let len = v.len();
-            v.reserve(n);
-            v.resize(v.capacity(), T::default());
-            v.truncate(len);
-        }
-        reserve_touched(&mut self.equity_ts, n);
-        reserve_touched(&mut self.equity_fixed, n);
+        self.equity_ts.reserve(n);
+        self.equity_fixed.reserve(n);
+        mem::populate_spare(&self.equity_ts);
+        mem::populate_spare(&self.equity_fixed);
+    }
+
+    /// Reserve room for `n` orders and fills. Only address space is reserved (the pages are
+    /// mapped as records arrive), so a generous figure costs no memory; it spares long runs
+    /// the reallocations, and the copies they make, of growing record buffers.
+    pub fn reserve_records(&mut self, n: usize) {
+        self.fills.reserve(n);
+        self.om.reserve(n);
     }
 
     // ----- accessors -------------------------------------------------------------------

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod domain;
 pub mod execution;
 pub mod kernel;
+pub mod mem;
 pub mod money;
 pub mod order;
 pub mod params;

@@ -111,6 +111,11 @@ impl OrderManager {
         }
     }
 
+    /// Reserve room for `n` more orders (see [`crate::kernel::Kernel::reserve_records`]).
+    pub fn reserve(&mut self, n: usize) {
+        self.orders.reserve(n);
+    }
+
     pub fn policy(&self) -> &PromptPolicy {
         &self.policy
     }
