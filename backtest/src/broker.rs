@@ -24,6 +24,7 @@ use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt
 use crate::commission::CommissionModel;
 use crate::fill::{
     BarOutcome, BarPath, PreparedSlippage, Slippage, apply_prepared_slippage, match_bar,
+    slip_within_f64_range,
 };
 use crate::prompts::PromptRule;
 
@@ -516,14 +517,19 @@ impl SimBroker {
                         // Fills at the open happen at the bar's open time, others during it.
                         let ts = if price == open { bar.ts } else { bar.ts_end };
                         let price = if slipped {
-                            let range = self.range_of(i, bar);
-                            apply_prepared_slippage(
-                                &self.instruments[i],
+                            let inst = &self.instruments[i];
+                            slip_within_f64_range(
+                                inst,
                                 r.side,
                                 price,
                                 self.slippage,
-                                range,
+                                bar.low,
+                                bar.high,
                             )
+                            .unwrap_or_else(|| {
+                                let range = self.range_of(i, bar);
+                                apply_prepared_slippage(inst, r.side, price, self.slippage, range)
+                            })
                         } else {
                             price
                         };

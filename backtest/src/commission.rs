@@ -88,7 +88,7 @@ impl CommissionModel {
         fill_qty: Decimal,
         price: Decimal,
     ) -> (Decimal, i128) {
-        let q = if inst.multiplier == Decimal::ONE {
+        let q = if money::is_one(inst.multiplier) {
             fill_qty
         } else {
             fill_qty * inst.multiplier

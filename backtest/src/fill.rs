@@ -299,6 +299,53 @@ pub fn apply_prepared_slippage(
     clamp_to_range(inst, p, range)
 }
 
+/// [`apply_prepared_slippage`] with the bar's range given as market-data `f64`s (the
+/// simulated broker's per-fill path): slippage, adverse rounding and the clamp to
+/// `[low, high]` (each converted with [`Instrument::price_from_f64`]) all on integer
+/// mantissas. `None` when that path does not apply (tick not a power of ten, unusual
+/// slippage settings, huge numbers); the caller then uses [`apply_prepared_slippage`].
+#[inline]
+pub fn slip_within_f64_range(
+    inst: &Instrument,
+    side: Side,
+    price: Decimal,
+    slippage: PreparedSlippage,
+    low: f64,
+    high: f64,
+) -> Option<Decimal> {
+    let buy = side == Side::Buy;
+    let p = integer_slippage(inst, buy, price, &slippage)?;
+    let dp = p.scale();
+    let ps = inst.price_scale();
+    if ps < dp || ps - dp > 18 {
+        return None;
+    }
+    let k = POW10[(ps - dp) as usize] as i64;
+    let m = i64::try_from(p.mantissa()).ok()?;
+    let (lm, hm) = (
+        inst.price_mantissa_from_f64(low)?,
+        inst.price_mantissa_from_f64(high)?,
+    );
+    let at_ps = m.checked_mul(k)?;
+    if at_ps < lm || at_ps > hm {
+        // Inward to the tick: the low rounds up, the high down.
+        let lo = -((-lm).div_euclid(k));
+        let hi = hm.div_euclid(k);
+        if lo <= hi {
+            let c = m.clamp(lo, hi);
+            let a = c.unsigned_abs();
+            return Some(Decimal::from_parts(
+                a as u32,
+                (a >> 32) as u32,
+                0,
+                c < 0,
+                dp,
+            ));
+        }
+    }
+    Some(p)
+}
+
 /// The general (Decimal) slippage computation.
 fn decimal_slippage(
     inst: &Instrument,
@@ -560,6 +607,30 @@ mod tests {
             let fast = integer_slippage(&inst, buy, price, &s);
             proptest::prop_assert!(fast.is_some());
             proptest::prop_assert_eq!(fast.unwrap(), decimal_slippage(&inst, buy, price, &s));
+        }
+    }
+
+    proptest::proptest! {
+        /// The broker's integer range path gives exactly what the Decimal path gives.
+        #[test]
+        fn slip_within_f64_range_equals_decimal(
+            open in 1i64..10_000_000,
+            low_off in 0i64..50_000,
+            high_off in 0i64..50_000,
+            bps in 0i64..3_000,
+            ticks in 0i64..10,
+            buy in proptest::bool::ANY,
+        ) {
+            let inst = Instrument::stock("SPY");
+            let open_f = open as f64 / 1e4;
+            let (low, high) = ((open - low_off) as f64 / 1e4, (open + high_off) as f64 / 1e4);
+            let price = inst.price_from_f64(open_f).unwrap();
+            let s = Slippage { bps: Decimal::new(bps, 1), ticks: Decimal::from(ticks) }.prepared();
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let range = Some((inst.price_from_f64(low).unwrap(), inst.price_from_f64(high).unwrap()));
+            let fast = slip_within_f64_range(&inst, side, price, s, low, high);
+            proptest::prop_assert!(fast.is_some());
+            proptest::prop_assert_eq!(fast.unwrap(), apply_prepared_slippage(&inst, side, price, s, range));
         }
     }
 

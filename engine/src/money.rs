@@ -26,6 +26,13 @@ pub fn pow10(k: u32) -> i128 {
     POW10[k as usize]
 }
 
+/// `d == 1` without `Decimal`'s general comparison (any scale: `1`, `1.00`, …).
+#[inline]
+pub fn is_one(d: Decimal) -> bool {
+    let s = d.scale() as usize;
+    s < POW10.len() && d.mantissa() == POW10[s]
+}
+
 /// Divide by a positive power of ten, rounding half away from zero.
 #[inline]
 fn div_round(m: i128, d: i128) -> i128 {
@@ -126,6 +133,16 @@ mod tests {
             from_fixed(mul(q.mantissa(), q.scale(), p.mantissa(), p.scale())),
             q * p
         );
+        for (d, one) in [
+            (dec!(1), true),
+            (dec!(1.000), true),
+            (dec!(-1), false),
+            (dec!(10), false),
+            (dec!(0.1), false),
+            (dec!(0), false),
+        ] {
+            assert_eq!(is_one(d), one, "{d}");
+        }
         let big = Decimal::MAX;
         assert_eq!(
             from_fixed(mul(big.mantissa(), 0, big.mantissa(), 0)),

@@ -25,6 +25,8 @@ pub struct Position {
     /// Last known price (mark), if any: see [`Position::last_price`].
     last: LastPrice,
     multiplier: Decimal,
+    /// `multiplier == 1` (most instruments), checked once.
+    mult_one: bool,
     /// `quantity · multiplier` as (mantissa, scale), so a mark is one integer product.
     qty_mult: (i128, u32),
     /// `quantity · last · multiplier`, fixed point.
@@ -72,6 +74,7 @@ impl Position {
             commissions: Decimal::ZERO,
             last: LastPrice::None,
             multiplier: instrument.multiplier,
+            mult_one: money::is_one(instrument.multiplier),
             qty_mult: (0, 0),
             mv: 0,
             mark_k: 0,
@@ -286,7 +289,7 @@ impl Portfolio {
             } else {
                 -gross
             };
-            realized = if p.multiplier == Decimal::ONE {
+            realized = if p.mult_one {
                 gross
             } else {
                 gross * p.multiplier
@@ -301,20 +304,12 @@ impl Portfolio {
 
         let was_open = !old.is_zero();
         p.quantity = new;
-        let qm = if p.multiplier == Decimal::ONE {
-            new
-        } else {
-            new * p.multiplier
-        };
+        let qm = if p.mult_one { new } else { new * p.multiplier };
         p.qty_mult = (qm.mantissa(), qm.scale());
         p.mark_scale = NO_MARK_K;
         p.realized_pnl += realized;
         p.commissions += fill.commission;
-        let dq_mult = if p.multiplier == Decimal::ONE {
-            dq
-        } else {
-            dq * p.multiplier
-        };
+        let dq_mult = if p.mult_one { dq } else { dq * p.multiplier };
         let px = (fill.price.mantissa(), fill.price.scale());
         self.cash -=
             money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + to_fixed(fill.commission);
