@@ -194,6 +194,8 @@ impl Kernel {
     pub fn reserve_equity(&mut self, n: usize) {
         self.equity_ts.reserve(n);
         self.equity_fixed.reserve(n);
+        mem::advise_huge_pages(&self.equity_ts);
+        mem::advise_huge_pages(&self.equity_fixed);
         mem::populate_spare(&self.equity_ts);
         mem::populate_spare(&self.equity_fixed);
     }
@@ -203,6 +205,7 @@ impl Kernel {
     /// the reallocations, and the copies they make, of growing record buffers.
     pub fn reserve_records(&mut self, n: usize) {
         self.fills.reserve(n);
+        mem::advise_huge_pages(&self.fills);
         self.om.reserve(n);
     }
 

@@ -114,6 +114,7 @@ impl OrderManager {
     /// Reserve room for `n` more orders (see [`crate::kernel::Kernel::reserve_records`]).
     pub fn reserve(&mut self, n: usize) {
         self.orders.reserve(n);
+        crate::mem::advise_huge_pages(&self.orders);
     }
 
     pub fn policy(&self) -> &PromptPolicy {
