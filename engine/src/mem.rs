@@ -90,6 +90,13 @@ mod tests {
         assert!(v.iter().copied().eq(0..1000));
         v.extend(1000..5000);
         assert!(v.iter().copied().eq(0..5000));
+        // Huge-page advice on a large buffer: contents and length unchanged.
+        let mut big: Vec<u64> = (0..10).collect();
+        big.reserve(1 << 21);
+        advise_huge_pages(&big);
+        populate_spare(&big);
+        big.extend(10..100_000);
+        assert!(big.iter().copied().eq(0..100_000));
         // Too small to bother, and an empty vector: no-ops.
         populate_spare(&Vec::<u8>::with_capacity(10));
         populate_spare(&Vec::<u8>::new());
