@@ -18,10 +18,10 @@ pub struct Position {
     pub quantity: Decimal,
     /// Average entry price of the open quantity (0 when flat).
     pub avg_price: Decimal,
-    /// Realised PnL so far, before commissions.
-    pub realized_pnl: Decimal,
-    /// Commissions paid on this instrument.
-    pub commissions: Decimal,
+    /// Realised PnL so far, before commissions (fixed point; see [`Position::realized_pnl`]).
+    realized_fx: i128,
+    /// Commissions paid on this instrument (fixed point; see [`Position::commissions`]).
+    commissions_fx: i128,
     /// Last known price (mark), if any: see [`Position::last_price`].
     last: LastPrice,
     multiplier: Decimal,
@@ -70,8 +70,8 @@ impl Position {
             instrument: instrument.id,
             quantity: Decimal::ZERO,
             avg_price: Decimal::ZERO,
-            realized_pnl: Decimal::ZERO,
-            commissions: Decimal::ZERO,
+            realized_fx: 0,
+            commissions_fx: 0,
             last: LastPrice::None,
             multiplier: instrument.multiplier,
             mult_one: money::is_one(instrument.multiplier),
@@ -85,6 +85,16 @@ impl Position {
     /// `quantity · last · multiplier`.
     pub fn market_value(&self) -> Decimal {
         from_fixed(self.mv)
+    }
+
+    /// Realised PnL so far, before commissions.
+    pub fn realized_pnl(&self) -> Decimal {
+        from_fixed(self.realized_fx).normalize()
+    }
+
+    /// Commissions paid on this instrument.
+    pub fn commissions(&self) -> Decimal {
+        from_fixed(self.commissions_fx).normalize()
     }
 
     /// Last known price (mark), if any.
@@ -307,14 +317,14 @@ impl Portfolio {
         let qm = if p.mult_one { new } else { new * p.multiplier };
         p.qty_mult = (qm.mantissa(), qm.scale());
         p.mark_scale = NO_MARK_K;
-        p.realized_pnl += realized;
-        p.commissions += fill.commission;
+        let (realized_fx, commission_fx) = (to_fixed(realized), to_fixed(fill.commission));
+        p.realized_fx += realized_fx;
+        p.commissions_fx += commission_fx;
         let dq_mult = if p.mult_one { dq } else { dq * p.multiplier };
         let px = (fill.price.mantissa(), fill.price.scale());
-        self.cash -=
-            money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + to_fixed(fill.commission);
-        self.commissions += to_fixed(fill.commission);
-        self.realized_pnl += to_fixed(realized);
+        self.cash -= money::mul(dq_mult.mantissa(), dq_mult.scale(), px.0, px.1) + commission_fx;
+        self.commissions += commission_fx;
+        self.realized_pnl += realized_fx;
         match (was_open, !new.is_zero()) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,

@@ -163,13 +163,13 @@ impl RiskChain {
             checks.push(Box::new(MaxOrderQuantity { limit }));
         }
         if let Some(limit) = cfg.max_order_notional {
-            checks.push(Box::new(MaxOrderNotional { limit }));
+            checks.push(Box::new(MaxOrderNotional::new(limit)));
         }
         if let Some(band_bps) = cfg.price_band_bps {
             checks.push(Box::new(PriceBand { band_bps }));
         }
         if let Some(limit) = cfg.max_position {
-            checks.push(Box::new(MaxPosition { limit }));
+            checks.push(Box::new(MaxPosition::new(limit)));
         }
         if let Some(limit) = cfg.max_gross_exposure {
             checks.push(Box::new(MaxGrossExposure { limit }));

@@ -214,3 +214,38 @@ fn kill_switch_daily_loss_resets_each_exchange_day() {
         .unwrap_err();
     assert_eq!(err.reason, RefusalReason::Halted);
 }
+
+proptest::proptest! {
+    /// The integer fast paths of the position and notional limits decide exactly as the
+    /// `Decimal` formulas do (including the boundary and fractional quantities).
+    #[test]
+    fn integer_limit_checks_equal_the_decimal_definitions(
+        pos in -2_000i64..2_000,
+        open in -500i64..500,
+        qty in 1i64..3_000,
+        qty_scale in 0u32..3,
+        buy in proptest::bool::ANY,
+        limit in 1i64..3_000,
+        price_cents in 1i64..50_000,
+        notional_limit in 1i64..10_000_000,
+        mult in proptest::prop_oneof![proptest::strategy::Just(1i64), 2i64..100],
+    ) {
+        let inst = Instrument::stock("X").with_specs(dec!(0.01), dec!(0.01), Decimal::from(mult));
+        let mut c = ctx(&inst);
+        c.position = Decimal::from(pos);
+        c.open_order_qty = Decimal::from(open);
+        c.last_price = Some(Decimal::new(price_cents, 2));
+        let side = if buy { Side::Buy } else { Side::Sell };
+        let req = OrderRequest::market(I, side, Decimal::new(qty, qty_scale));
+
+        let before = c.position + c.open_order_qty;
+        let resulting = before + req.signed_quantity();
+        let limit = Decimal::from(limit);
+        let want = resulting.abs() > limit && resulting.abs() > before.abs();
+        proptest::prop_assert_eq!(MaxPosition::new(limit).check(&req, &c).is_err(), want);
+
+        let nl = Decimal::new(notional_limit, 1);
+        let notional = (req.quantity * c.last_price.unwrap() * inst.multiplier).abs();
+        proptest::prop_assert_eq!(MaxOrderNotional::new(nl).check(&req, &c).is_err(), notional > nl);
+    }
+}
