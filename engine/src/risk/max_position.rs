@@ -2,33 +2,21 @@ use rust_decimal::Decimal;
 
 use super::{RefusalReason, RiskCheck, RiskContext};
 use crate::domain::OrderRequest;
-use crate::money;
 
 /// The absolute position per instrument, counting open orders, may not exceed `limit` —
 /// unless the order shrinks it.
 pub struct MaxPosition {
     limit: Decimal,
-    /// `limit` in fixed point (see [`crate::money`]), for the integer comparison.
-    limit_fx: i128,
 }
 
 impl MaxPosition {
     pub fn new(limit: Decimal) -> Self {
-        MaxPosition {
-            limit,
-            limit_fx: money::to_fixed(limit),
-        }
+        MaxPosition { limit }
     }
 
     pub fn limit(&self) -> Decimal {
         self.limit
     }
-}
-
-/// `d` in fixed point when that is exact (at most 12 decimals).
-#[inline]
-fn exact_fixed(d: Decimal) -> Option<i128> {
-    (d.scale() <= money::SCALE).then(|| money::to_fixed(d))
 }
 
 impl RiskCheck for MaxPosition {
@@ -37,21 +25,22 @@ impl RiskCheck for MaxPosition {
     }
 
     fn check(&self, req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason> {
-        // Integer path (quantities with at most 12 decimals: always, in practice).
-        if let (Some(pos), Some(open), Some(q), true) = (
-            exact_fixed(ctx.position),
-            exact_fixed(ctx.open_order_qty),
-            exact_fixed(req.quantity),
-            self.limit.scale() <= money::SCALE,
-        ) {
-            let before = pos + open;
+        // Integer path when every quantity has the same scale (whole shares: always, in
+        // practice): compare mantissas.
+        let scale = req.quantity.scale();
+        if ctx.position.scale() == scale
+            && ctx.open_order_qty.scale() == scale
+            && self.limit.scale() == scale
+        {
+            let before = ctx.position.mantissa() + ctx.open_order_qty.mantissa();
+            let q = req.quantity.mantissa();
             let signed = if req.side == crate::domain::Side::Buy {
                 q
             } else {
                 -q
             };
             let resulting = (before + signed).abs();
-            if resulting <= self.limit_fx || resulting <= before.abs() {
+            if resulting <= self.limit.mantissa() || resulting <= before.abs() {
                 return Ok(());
             }
         }
