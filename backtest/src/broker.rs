@@ -460,7 +460,7 @@ impl SimBroker {
         let mut ws = std::mem::take(&mut self.working[i]);
         let mut k = 0;
         while k < ws.len() {
-            let mut w = ws[k].clone();
+            let w = &mut ws[k];
             if !w.evaluated {
                 w.evaluated = true;
                 w.first_bar = bar.ts;
@@ -512,7 +512,7 @@ impl SimBroker {
             };
             match outcome {
                 BarOutcome::Fill { price, slipped } => {
-                    let qty = self.fill_qty(&w, bar.volume);
+                    let qty = self.fill_qty(w, bar.volume);
                     if qty > Decimal::ZERO {
                         // Fills at the open happen at the bar's open time, others during it.
                         let ts = if price == open { bar.ts } else { bar.ts_end };
@@ -533,7 +533,7 @@ impl SimBroker {
                         } else {
                             price
                         };
-                        self.fill(&mut w, qty, price, ts);
+                        self.fill(w, qty, price, ts);
                     }
                     if r.order_type == OrderType::StopLimit {
                         w.triggered = true;
@@ -558,7 +558,6 @@ impl SimBroker {
                 ws.remove(k);
                 self.working_count -= 1;
             } else {
-                ws[k] = w;
                 k += 1;
             }
         }
