@@ -45,7 +45,11 @@ fn div_round(m: i128, d: i128) -> i128 {
 #[inline]
 pub fn rescale(m: i128, scale: u32) -> i128 {
     if scale <= SCALE {
-        m.saturating_mul(POW10[(SCALE - scale) as usize])
+        // A 64-bit mantissa times at most 10¹² (< 2⁴⁰) cannot overflow: no checked multiply.
+        match i64::try_from(m) {
+            Ok(x) => x as i128 * POW10[(SCALE - scale) as usize],
+            Err(_) => m.saturating_mul(POW10[(SCALE - scale) as usize]),
+        }
     } else if scale - SCALE < 39 {
         div_round(m, POW10[(scale - SCALE) as usize])
     } else {

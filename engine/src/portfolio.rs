@@ -179,7 +179,7 @@ impl Portfolio {
     /// Σ |market value| (summed over the instruments when asked: it is read per order, not
     /// per bar).
     pub fn gross_exposure(&self) -> Decimal {
-        from_fixed(self.positions.iter().map(|p| p.mv.abs()).sum())
+        money::from_fixed_fast(self.positions.iter().map(|p| p.mv.abs()).sum())
     }
     pub fn commissions(&self) -> Decimal {
         from_fixed(self.commissions)
