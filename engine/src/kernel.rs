@@ -202,10 +202,12 @@ impl Kernel {
 
     /// Reserve room for `n` orders and fills. Only address space is reserved (the pages are
     /// mapped as records arrive), so a generous figure costs no memory; it spares long runs
-    /// the reallocations, and the copies they make, of growing record buffers.
+    /// the reallocations, and the copies they make, of growing record buffers. Best effort:
+    /// if the system refuses the reservation, the buffers simply grow as needed.
     pub fn reserve_records(&mut self, n: usize) {
-        self.fills.reserve(n);
-        mem::advise_huge_pages(&self.fills);
+        if self.fills.try_reserve(n).is_ok() {
+            mem::advise_huge_pages(&self.fills);
+        }
         self.om.reserve(n);
     }
 

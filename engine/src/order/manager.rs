@@ -111,10 +111,12 @@ impl OrderManager {
         }
     }
 
-    /// Reserve room for `n` more orders (see [`crate::kernel::Kernel::reserve_records`]).
+    /// Reserve room for `n` more orders, best effort (see
+    /// [`crate::kernel::Kernel::reserve_records`]).
     pub fn reserve(&mut self, n: usize) {
-        self.orders.reserve(n);
-        crate::mem::advise_huge_pages(&self.orders);
+        if self.orders.try_reserve(n).is_ok() {
+            crate::mem::advise_huge_pages(&self.orders);
+        }
     }
 
     pub fn policy(&self) -> &PromptPolicy {
