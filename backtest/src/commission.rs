@@ -152,7 +152,7 @@ fn rem(x: i128, d: i64) -> i128 {
 /// `normalize()` gives, without its general loop).
 #[inline]
 fn decimal_4dp(units: i128) -> Decimal {
-    let Ok(mut m) = u64::try_from(units) else {
+    let Ok(mut m) = i64::try_from(units) else {
         let a = units.unsigned_abs();
         return Decimal::from_parts(a as u32, (a >> 32) as u32, (a >> 64) as u32, false, 4)
             .normalize();
@@ -162,7 +162,7 @@ fn decimal_4dp(units: i128) -> Decimal {
         m /= 10;
         scale -= 1;
     }
-    Decimal::from_parts(m as u32, (m >> 32) as u32, 0, false, scale)
+    money::decimal_from_i64(m, scale)
 }
 
 #[cfg(test)]
@@ -225,7 +225,7 @@ mod tests {
         ] {
             assert_eq!(decimal_4dp(units).to_string(), text);
         }
-        let big = i128::from(u64::MAX) * 10;
+        let big = i128::from(i64::MAX) * 10;
         assert_eq!(
             decimal_4dp(big),
             Decimal::from_i128_with_scale(big, 4).normalize()

@@ -18,6 +18,7 @@
 use rust_decimal::Decimal;
 
 use tickline_engine::domain::{Instrument, OrderType, Side};
+use tickline_engine::money;
 
 /// The four points of the intrabar path.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -221,16 +222,6 @@ pub struct PreparedSlippage {
     whole_ticks: Option<i64>,
 }
 
-const POW10: [i128; 30] = {
-    let mut t = [1i128; 30];
-    let mut i = 1;
-    while i < 30 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
 /// Slippage in integer arithmetic when the tick is a power of ten and every number is small:
 /// `price · (1 ± bps/10⁴) ± ticks`, rounded to the tick against the trader. `None` means
 /// "use the Decimal path".
@@ -247,14 +238,14 @@ fn integer_slippage(
     if ps < dp || k + (ps - dp) as usize >= 30 || ps > 28 {
         return None;
     }
-    let base = POW10[k];
+    let base = money::pow10(k as u32);
     let factor = if buy {
         base + s.bps_m as i128
     } else {
         base - s.bps_m as i128
     };
     let num = pm as i128 * factor;
-    let den = POW10[k + (ps - dp) as usize];
+    let den = money::pow10(k as u32 + ps - dp);
     // 64-bit division when both fit (128-bit division is a slow library call).
     let (q, exact) = match (i64::try_from(num), i64::try_from(den)) {
         (Ok(n), Ok(d)) => (n.div_euclid(d) as i128, n.rem_euclid(d) == 0),
@@ -263,14 +254,7 @@ fn integer_slippage(
     let m =
         if buy && !exact { q + 1 } else { q } + if buy { ticks as i128 } else { -(ticks as i128) };
     let m = i64::try_from(m).ok()?;
-    let a = m.unsigned_abs();
-    Some(Decimal::from_parts(
-        a as u32,
-        (a >> 32) as u32,
-        0,
-        m < 0,
-        dp,
-    ))
+    Some(money::decimal_from_i64(m, dp))
 }
 
 /// Move `price` against the trader by the slippage, round to the tick (adversely) and, when a
@@ -320,7 +304,7 @@ pub fn slip_within_f64_range(
     if ps < dp || ps - dp > 18 {
         return None;
     }
-    let k = POW10[(ps - dp) as usize] as i64;
+    let k = money::pow10(ps - dp) as i64;
     let m = i64::try_from(p.mantissa()).ok()?;
     let (lm, hm) = (
         inst.price_mantissa_from_f64(low)?,
@@ -332,15 +316,7 @@ pub fn slip_within_f64_range(
         let lo = -((-lm).div_euclid(k));
         let hi = hm.div_euclid(k);
         if lo <= hi {
-            let c = m.clamp(lo, hi);
-            let a = c.unsigned_abs();
-            return Some(Decimal::from_parts(
-                a as u32,
-                (a >> 32) as u32,
-                0,
-                c < 0,
-                dp,
-            ));
+            return Some(money::decimal_from_i64(m.clamp(lo, hi), dp));
         }
     }
     Some(p)

@@ -39,11 +39,6 @@ impl Clock for SimClock {
             self.now = ts;
         }
     }
-    #[inline]
-    fn advance(&mut self, ts: Ts) -> Ts {
-        self.advance_to(ts);
-        self.now
-    }
 }
 
 /// Wall-clock time, for live and paper trading.

@@ -235,11 +235,7 @@ impl Kernel {
     pub fn equity_curve(&self) -> EquityCurve {
         EquityCurve {
             ts: self.equity_ts.clone(),
-            equity: self
-                .equity_fixed
-                .iter()
-                .map(|&v| money::from_fixed_fast(v))
-                .collect(),
+            equity: equity_decimals(&self.equity_fixed),
         }
     }
     pub fn risk(&self) -> &RiskChain {
@@ -263,11 +259,7 @@ impl Kernel {
             orders: self.om.into_orders(),
             audit: self.audit.into_records(),
             equity: EquityCurve {
-                equity: self
-                    .equity_fixed
-                    .iter()
-                    .map(|&v| money::from_fixed_fast(v))
-                    .collect(),
+                equity: equity_decimals(&self.equity_fixed),
                 ts: self.equity_ts,
             },
             portfolio: self.portfolio,
@@ -738,6 +730,11 @@ impl Kernel {
             ),
         }
     }
+}
+
+/// Fixed-point equity samples as `Decimal`.
+fn equity_decimals(fixed: &[i128]) -> Vec<rust_decimal::Decimal> {
+    fixed.iter().map(|&v| money::from_fixed_fast(v)).collect()
 }
 
 /// The [`Ctx`] handed to strategy hooks: reads borrow the kernel, writes go to its buffer.

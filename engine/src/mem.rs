@@ -1,11 +1,12 @@
-//! Page pre-faulting for the run's record buffers.
+//! Paging hints for the run's record buffers.
 //!
-//! A growing `Vec` of records (orders, fills, equity samples) touches fresh memory page by
-//! page, and each first touch is a page fault: on virtual machines with cgroup accounting a
-//! fault costs microseconds, which adds up to a sizeable share of a backtest's event loop.
-//! After a buffer grows, [`populate_spare`] asks Linux to map its spare capacity in one
-//! system call (`madvise(MADV_POPULATE_WRITE)`, Linux 5.14+). Elsewhere, or when the call is
-//! refused, it does nothing: the pages then fault in on first use as usual.
+//! A `Vec` of records (orders, fills, equity samples) that fills up during a run touches
+//! fresh memory page by page, and each first touch is a page fault: on virtual machines with
+//! cgroup accounting a fault costs microseconds, which adds up to a sizeable share of a
+//! backtest's event loop. [`populate_spare`] maps a reserved buffer's spare capacity before
+//! the loop in one system call (`madvise(MADV_POPULATE_WRITE)`, Linux 5.14+);
+//! [`advise_huge_pages`] asks for 2 MiB pages for buffers whose final size is not known.
+//! Elsewhere, or when the kernel refuses, both do nothing and pages fault in as usual.
 
 /// Map the unused capacity of `v` now, in one call, instead of one fault per page later.
 #[inline]
@@ -31,48 +32,39 @@ pub fn advise_huge_pages<T>(v: &Vec<T>) {
 
 const HUGE_PAGE: usize = 2 << 20;
 
+/// Below this the syscall is not worth it.
+const MIN_BYTES: usize = 64 * 1024;
+
 #[cfg(target_os = "linux")]
 fn huge(start: *const u8, len: usize) {
-    let first = (start as usize).div_ceil(HUGE_PAGE) * HUGE_PAGE;
-    let end = (start as usize + len) / HUGE_PAGE * HUGE_PAGE;
+    madvise_inward(start, len, HUGE_PAGE, libc::MADV_HUGEPAGE);
+}
+
+#[cfg(target_os = "linux")]
+fn populate(start: *const u8, len: usize) {
+    madvise_inward(start, len, 4096, libc::MADV_POPULATE_WRITE);
+}
+
+/// `madvise(advice)` over the whole `align`-sized blocks inside `[start, start + len)`.
+#[cfg(target_os = "linux")]
+fn madvise_inward(start: *const u8, len: usize, align: usize, advice: libc::c_int) {
+    let first = (start as usize).div_ceil(align) * align;
+    let end = (start as usize + len) / align * align;
     if end <= first {
         return;
     }
-    // SAFETY: the range lies inside the vector's allocation (rounded inward to whole huge
-    // pages). MADV_HUGEPAGE only sets a paging hint on the mapping; contents are unchanged
-    // and failure (THP unavailable) is harmless.
+    // SAFETY: callers pass ranges inside a vector's allocation, and the range is rounded
+    // inward. The two advices used here (MADV_HUGEPAGE, a paging hint; MADV_POPULATE_WRITE,
+    // which maps pages as a write would without writing) leave contents unchanged, so no
+    // Rust-visible memory is affected. Failure (old kernel, THP off, EINVAL, ENOMEM) is
+    // harmless: pages then fault in on first use as usual.
     unsafe {
-        libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+        libc::madvise(first as *mut libc::c_void, end - first, advice);
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn huge(_start: *const u8, _len: usize) {}
-
-/// Below this the syscall is not worth it.
-const MIN_BYTES: usize = 64 * 1024;
-
-#[cfg(target_os = "linux")]
-fn populate(start: *const u8, len: usize) {
-    const PAGE: usize = 4096;
-    // madvise wants a page-aligned start; only whole pages inside the region are touched.
-    let first = (start as usize).div_ceil(PAGE) * PAGE;
-    let end = (start as usize + len) / PAGE * PAGE;
-    if end <= first {
-        return;
-    }
-    // SAFETY: the range lies inside the vector's allocation (its spare capacity, rounded
-    // inward to whole pages). MADV_POPULATE_WRITE only populates page tables: it neither
-    // reads nor changes the contents, and pages already mapped are left as they are, so no
-    // Rust-visible memory is affected. Failure (old kernel, EINVAL, ENOMEM) is harmless.
-    unsafe {
-        libc::madvise(
-            first as *mut libc::c_void,
-            end - first,
-            libc::MADV_POPULATE_WRITE,
-        );
-    }
-}
 
 #[cfg(not(target_os = "linux"))]
 fn populate(_start: *const u8, _len: usize) {}

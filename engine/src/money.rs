@@ -26,6 +26,14 @@ pub fn pow10(k: u32) -> i128 {
     POW10[k as usize]
 }
 
+/// `mantissa · 10^-scale` as a `Decimal` (`scale ≤ 28`), built from its parts: no
+/// overflow checks are needed for a 64-bit mantissa.
+#[inline]
+pub fn decimal_from_i64(mantissa: i64, scale: u32) -> Decimal {
+    let a = mantissa.unsigned_abs();
+    Decimal::from_parts(a as u32, (a >> 32) as u32, 0, mantissa < 0, scale)
+}
+
 /// `d == 1` without `Decimal`'s general comparison (any scale: `1`, `1.00`, …).
 #[inline]
 pub fn is_one(d: Decimal) -> bool {
@@ -146,6 +154,15 @@ mod tests {
             (dec!(0), false),
         ] {
             assert_eq!(is_one(d), one, "{d}");
+        }
+        for (m, s) in [
+            (0i64, 0u32),
+            (12_345, 2),
+            (-12_345, 2),
+            (i64::MAX, 4),
+            (i64::MIN, 28),
+        ] {
+            assert_eq!(decimal_from_i64(m, s), Decimal::new(m, s));
         }
         let big = Decimal::MAX;
         assert_eq!(

@@ -56,10 +56,7 @@ impl LastPrice {
         match self {
             LastPrice::None => None,
             LastPrice::Decimal(d) => Some(d),
-            LastPrice::Mantissa(m, s) => {
-                let a = m.unsigned_abs();
-                Some(Decimal::from_parts(a as u32, (a >> 32) as u32, 0, m < 0, s))
-            }
+            LastPrice::Mantissa(m, s) => Some(money::decimal_from_i64(m, s)),
         }
     }
 }
@@ -243,9 +240,7 @@ impl Portfolio {
         }
         if p.mark_scale != scale {
             // Not representable as an i64 factor: the general path.
-            let a = mantissa.unsigned_abs();
-            let price = Decimal::from_parts(a as u32, (a >> 32) as u32, 0, mantissa < 0, scale);
-            return self.mark(id, price);
+            return self.mark(id, money::decimal_from_i64(mantissa, scale));
         }
         p.last = LastPrice::Mantissa(mantissa, scale);
         if p.mark_k != 0 {

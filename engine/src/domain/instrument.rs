@@ -225,14 +225,7 @@ impl Instrument {
             return None;
         }
         if let Some(m) = self.price_mantissa_from_f64(px) {
-            let a = m.unsigned_abs();
-            return Some(Decimal::from_parts(
-                a as u32,
-                (a >> 32) as u32,
-                0,
-                m < 0,
-                self.price_scale,
-            ));
+            return Some(crate::money::decimal_from_i64(m, self.price_scale));
         }
         let m = (px * self.price_factor).round();
         if m.abs() >= 7.9e28 {

@@ -18,10 +18,6 @@ impl MaxOrderNotional {
             limit_fx: money::to_fixed(limit),
         }
     }
-
-    pub fn limit(&self) -> Decimal {
-        self.limit
-    }
 }
 
 impl RiskCheck for MaxOrderNotional {

@@ -6,17 +6,7 @@ use crate::domain::OrderRequest;
 /// The absolute position per instrument, counting open orders, may not exceed `limit` —
 /// unless the order shrinks it.
 pub struct MaxPosition {
-    limit: Decimal,
-}
-
-impl MaxPosition {
-    pub fn new(limit: Decimal) -> Self {
-        MaxPosition { limit }
-    }
-
-    pub fn limit(&self) -> Decimal {
-        self.limit
-    }
+    pub limit: Decimal,
 }
 
 impl RiskCheck for MaxPosition {

@@ -169,7 +169,7 @@ impl RiskChain {
             checks.push(Box::new(PriceBand { band_bps }));
         }
         if let Some(limit) = cfg.max_position {
-            checks.push(Box::new(MaxPosition::new(limit)));
+            checks.push(Box::new(MaxPosition { limit }));
         }
         if let Some(limit) = cfg.max_gross_exposure {
             checks.push(Box::new(MaxGrossExposure { limit }));

@@ -242,7 +242,7 @@ proptest::proptest! {
         let resulting = before + req.signed_quantity();
         let limit = Decimal::from(limit);
         let want = resulting.abs() > limit && resulting.abs() > before.abs();
-        proptest::prop_assert_eq!(MaxPosition::new(limit).check(&req, &c).is_err(), want);
+        proptest::prop_assert_eq!(MaxPosition { limit }.check(&req, &c).is_err(), want);
 
         let nl = Decimal::new(notional_limit, 1);
         let notional = (req.quantity * c.last_price.unwrap() * inst.multiplier).abs();
