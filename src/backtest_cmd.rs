@@ -9,7 +9,7 @@ use comfy_table::{Cell, CellAlignment, Table, presets};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tickline_backtest::config::{AppConfig, DEFAULT_CONFIG};
-use tickline_backtest::output::{RunInfo, write_results};
+use tickline_backtest::output::{RunInfo, config_name, write_results};
 use tickline_backtest::runner::{BacktestInput, run_backtest};
 use tickline_data::LoadOptions;
 use tickline_engine::kernel::KernelConfig;
@@ -41,14 +41,19 @@ pub struct BacktestArgs {
     quiet: bool,
 }
 
-fn load_config(args: &BacktestArgs) -> Result<AppConfig, UserError> {
+/// The configuration with `--strategy` and `--set` applied (shared with `sweep`).
+pub fn load_config(
+    config: Option<&Path>,
+    strategy: Option<&str>,
+    set: &[String],
+) -> Result<AppConfig, UserError> {
     let mut sets = Vec::new();
-    if let Some(s) = &args.strategy {
+    if let Some(s) = strategy {
         sets.push(format!("strategy.name=\"{s}\""));
     }
-    sets.extend(args.set.iter().cloned());
+    sets.extend(set.iter().cloned());
     let default_path = Path::new("config/default.toml");
-    let cfg = match &args.config {
+    let cfg = match config {
         Some(p) => AppConfig::load(p, &sets)?,
         None if default_path.exists() => AppConfig::load(default_path, &sets)?,
         None => AppConfig::from_text(DEFAULT_CONFIG, default_path, &sets)?,
@@ -56,24 +61,22 @@ fn load_config(args: &BacktestArgs) -> Result<AppConfig, UserError> {
     Ok(cfg)
 }
 
-pub fn run(args: BacktestArgs) -> Result<(), Failure> {
-    let mut cfg = load_config(&args)?;
-    if !args.data.is_empty() {
-        cfg.data.paths = args.data.clone();
-    }
-    if let Some(out) = &args.out {
-        cfg.output.dir = out.clone();
-    }
-    if cfg.data.paths.is_empty() {
+/// Bars of a set of files with one instrument per series.
+pub struct LoadedData {
+    pub series: Vec<tickline_engine::domain::BarSeries>,
+    pub instruments: Vec<tickline_engine::domain::Instrument>,
+    /// How many of the series each file gave, in file order.
+    pub per_file: Vec<usize>,
+    pub load_seconds: f64,
+}
+
+/// Load `paths` as the configuration says (time zone, instruments).
+pub fn load_data(cfg: &AppConfig, paths: &[PathBuf]) -> Result<LoadedData, UserError> {
+    if paths.is_empty() {
         return Err(UserError(anyhow!(
             "no data: set [data] paths in the config or pass --data FILE"
-        ))
-        .into());
+        )));
     }
-    let strategy = tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)
-        .map_err(UserError::from)?;
-
-    // Load data.
     let t0 = Instant::now();
     let opts = LoadOptions {
         timezone: cfg.timezone(),
@@ -81,8 +84,10 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     };
     let mut series = Vec::new();
     let mut instruments = Vec::new();
-    for path in &cfg.data.paths {
+    let mut per_file = Vec::new();
+    for path in paths {
         let loaded = tickline_data::load_bars(path, &opts).map_err(UserError::from)?;
+        per_file.push(loaded.len());
         for s in loaded {
             instruments.push(
                 cfg.instrument_for(&s.symbol, &path.display().to_string())
@@ -91,7 +96,59 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
             series.push(s);
         }
     }
-    let load_seconds = t0.elapsed().as_secs_f64();
+    Ok(LoadedData {
+        series,
+        instruments,
+        per_file,
+        load_seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The kernel settings of a configuration.
+pub fn kernel_config(cfg: &AppConfig) -> KernelConfig {
+    KernelConfig {
+        initial_cash: cfg.portfolio.cash,
+        risk: cfg.risk.clone(),
+        prompts: cfg.prompts.clone(),
+        client_id_prefix: "TL-".into(),
+        timezone: cfg.timezone(),
+    }
+}
+
+/// The broker rows of the report's run details, named as the configuration spells them.
+pub fn broker_details(cfg: &AppConfig) -> Vec<(String, String)> {
+    vec![
+        ("Fill".into(), config_name(&cfg.broker.fill)),
+        ("Commission".into(), config_name(&cfg.broker.commission)),
+        ("Slippage (bps)".into(), cfg.broker.slippage_bps.to_string()),
+    ]
+}
+
+/// A strategy's parameter table on one line (`fast = 5, slow = 20`).
+pub fn params_line(params: &toml::Table) -> String {
+    toml::to_string(params)
+        .unwrap_or_default()
+        .trim()
+        .replace('\n', ", ")
+}
+
+pub fn run(args: BacktestArgs) -> Result<(), Failure> {
+    let mut cfg = load_config(args.config.as_deref(), args.strategy.as_deref(), &args.set)?;
+    if !args.data.is_empty() {
+        cfg.data.paths = args.data.clone();
+    }
+    if let Some(out) = &args.out {
+        cfg.output.dir = out.clone();
+    }
+    let strategy = tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)
+        .map_err(UserError::from)?;
+
+    let LoadedData {
+        series,
+        instruments,
+        load_seconds,
+        ..
+    } = load_data(&cfg, &cfg.data.paths)?;
     let total: u64 = series.iter().map(|s| s.len() as u64).sum();
     if !args.quiet {
         eprintln!(
@@ -101,18 +158,13 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
         );
     }
 
-    let kernel = KernelConfig {
-        initial_cash: cfg.portfolio.cash,
-        risk: cfg.risk.clone(),
-        prompts: cfg.prompts.clone(),
-        client_id_prefix: "TL-".into(),
-        timezone: cfg.timezone(),
-    };
+    let kernel = kernel_config(&cfg);
     let input = BacktestInput {
         kernel,
         broker: cfg.broker.clone(),
         instruments,
-        series,
+        series: &series,
+        window: None,
     };
     let bar = if args.quiet || total < 500_000 {
         ProgressBar::hidden()
@@ -133,10 +185,7 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
 
     let info = RunInfo {
         strategy: cfg.strategy.name.clone(),
-        params: toml::to_string(&cfg.strategy.params)
-            .unwrap_or_default()
-            .trim()
-            .replace('\n', ", "),
+        params: params_line(&cfg.strategy.params),
         data_files: cfg
             .data
             .paths
@@ -144,11 +193,7 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
             .map(|p| p.display().to_string())
             .collect(),
         load_seconds,
-        extra: vec![
-            ("Fill".into(), format!("{:?}", cfg.broker.fill)),
-            ("Commission".into(), format!("{:?}", cfg.broker.commission)),
-            ("Slippage (bps)".into(), cfg.broker.slippage_bps.to_string()),
-        ],
+        extra: broker_details(&cfg),
     };
     let written = write_results(
         &output,
@@ -163,15 +208,22 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
         t.load_style(presets::UTF8_FULL_CONDENSED);
         t.set_header(vec!["metric", "value"]);
         let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        let annual = |v: String| {
+            if s.annualised {
+                v
+            } else {
+                "n/a (under a day)".to_string()
+            }
+        };
         let rows: Vec<(&str, String)> = vec![
             ("strategy", info.strategy.clone()),
             ("period", format!("{} → {}", s.start, s.end)),
             ("initial equity", format!("{:.2}", s.initial_equity)),
             ("final equity", format!("{:.2}", s.final_equity)),
             ("total return", pct(s.total_return)),
-            ("CAGR", pct(s.cagr)),
-            ("Sharpe (ann.)", format!("{:.2}", s.sharpe)),
-            ("Sortino (ann.)", format!("{:.2}", s.sortino)),
+            ("CAGR", annual(pct(s.cagr))),
+            ("Sharpe (ann.)", annual(format!("{:.2}", s.sharpe))),
+            ("Sortino (ann.)", annual(format!("{:.2}", s.sortino))),
             (
                 "max drawdown",
                 format!("{} ({:.2})", pct(s.max_drawdown), s.max_drawdown_amount),

@@ -3,7 +3,10 @@
 
 mod backtest_cmd;
 mod data_cmd;
-mod paper_cmd;
+mod journal_cmd;
+mod kill_cmd;
+mod live_cmd;
+mod sweep_cmd;
 
 use std::process::ExitCode;
 
@@ -24,13 +27,25 @@ struct Cli {
 enum Command {
     /// Run a backtest on historical bars (default: config/default.toml on bundled data).
     Backtest(backtest_cmd::BacktestArgs),
-    /// Paper-trade a strategy live (embedded gateway emulator by default, or --url).
-    Paper(paper_cmd::PaperArgs),
+    /// Sweep a strategy's parameters over a grid or random draws (parallel, shardable).
+    Sweep(sweep_cmd::SweepArgs),
+    /// Paper-trade a strategy in real time (embedded gateway emulator by default, or --url /
+    /// --oauth-config), journaled and resumable.
+    Paper(live_cmd::PaperArgs),
+    /// Trade a strategy through a real gateway or OAuth (paper accounts unless allowed).
+    Live(live_cmd::LiveArgs),
     /// Work with bar data.
     Data {
         #[command(subcommand)]
         command: data_cmd::DataCommand,
     },
+    /// Print a paper/live run's journal or write its results folder.
+    Journal {
+        #[command(subcommand)]
+        command: journal_cmd::JournalCommand,
+    },
+    /// Halt (or reduce, resume, stop) a running paper/live run from another terminal.
+    Kill(kill_cmd::KillArgs),
     /// List the registered strategies and their parameters.
     Strategies,
     /// Talk to Interactive Brokers through the Web API (gateway or OAuth 1.0a).
@@ -72,8 +87,12 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Backtest(args) => backtest_cmd::run(args),
-        Command::Paper(args) => paper_cmd::run(args),
+        Command::Sweep(args) => sweep_cmd::run(args),
+        Command::Paper(args) => live_cmd::paper(args),
+        Command::Live(args) => live_cmd::live(args),
         Command::Data { command } => data_cmd::run(command).map_err(Failure::from),
+        Command::Journal { command } => journal_cmd::run(command),
+        Command::Kill(args) => kill_cmd::run(args),
         Command::Strategies => {
             print_strategies();
             Ok(())

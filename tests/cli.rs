@@ -92,7 +92,15 @@ fn default_backtest_writes_every_result_file() {
     }
     assert_eq!(summary["bars"], 7800);
     let trades = std::fs::read_to_string(out.join("trades.csv")).unwrap();
-    assert!(trades.starts_with("time,symbol,side,quantity,price,commission,order_id"));
+    assert!(trades.starts_with(
+        "time,symbol,side,quantity,price,commission,order_id,client_order_id,exec_id,"
+    ));
+    // Backtests: the client order id the engine generated, no execution id.
+    for line in trades.lines().skip(1).take(5) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[7], format!("TL-{}", f[6]), "{line}");
+        assert_eq!(f[8], "", "{line}");
+    }
     assert_eq!(
         trades.lines().count() as u64 - 1,
         summary["fills"].as_u64().unwrap()

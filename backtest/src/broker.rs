@@ -17,7 +17,7 @@ use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
 use tickline_engine::domain::{
-    Bar, ClientOrderId, Fill, Instrument, OrderId, OrderRequest, OrderType, TimeInForce, Ts,
+    Bar, ClientOrderId, ExecId, Fill, Instrument, OrderId, OrderRequest, OrderType, TimeInForce, Ts,
 };
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 
@@ -340,6 +340,7 @@ impl SimBroker {
             price,
             commission,
             ts,
+            exec_id: ExecId::NONE,
         }));
     }
 

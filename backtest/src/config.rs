@@ -111,6 +111,96 @@ impl Default for OutputSection {
     }
 }
 
+/// `[live] on_stop`: what happens to this run's working orders when it ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnStop {
+    /// Cancel them and wait for the broker to confirm (the default).
+    #[default]
+    Cancel,
+    /// Leave them working at the broker; the next run on the same journal adopts them.
+    Leave,
+}
+
+/// `[live] bar_source`: where live bars come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BarSource {
+    /// Aggregated from the streamed ticks, aligned to the clock (the default).
+    #[default]
+    Ticks,
+    /// The venue's own completed bars, read from its history after each bar closed.
+    History,
+}
+
+/// `[live] foreign`: orders and positions at the broker that this journal did not make.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForeignPolicy {
+    /// Take them into the books: the strategy sees the positions and orders (and may
+    /// cancel them); their later fills are booked.
+    Adopt,
+    /// Leave them alone: the books hold only this journal's trading; differences are
+    /// reported, never traded against.
+    Ignore,
+    /// Refuse to start while any exist, listing them (the default).
+    #[default]
+    Refuse,
+}
+
+impl ForeignPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForeignPolicy::Adopt => "adopt",
+            ForeignPolicy::Ignore => "ignore",
+            ForeignPolicy::Refuse => "refuse",
+        }
+    }
+}
+
+/// `[live]`: paper and live trading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSection {
+    /// Bar length in seconds (default: 60; `--bar-seconds` overrides).
+    pub bar_seconds: Option<f64>,
+    pub bar_source: BarSource,
+    /// Historical bars fed to the strategy before its first live bar (0 = none).
+    pub warmup_bars: usize,
+    pub on_stop: OnStop,
+    pub foreign: ForeignPolicy,
+    /// Market data older than this pauses new entries (seconds).
+    pub stale_after_secs: f64,
+    /// Reconcile with the broker's reports this often, besides after every reconnect.
+    pub reconcile_secs: f64,
+    /// Status line interval on stderr (0 = none).
+    pub status_secs: f64,
+    /// Rewrite the results folder from the journal this often.
+    pub refresh_secs: f64,
+    /// At the end, wait this long for the broker to confirm cancels.
+    pub stop_timeout_secs: f64,
+    /// `tickline live` may trade a non-paper account only with this and `--live`.
+    pub allow_live: bool,
+}
+
+impl Default for LiveSection {
+    fn default() -> Self {
+        LiveSection {
+            bar_seconds: None,
+            bar_source: BarSource::Ticks,
+            warmup_bars: 50,
+            on_stop: OnStop::Cancel,
+            foreign: ForeignPolicy::Refuse,
+            stale_after_secs: 30.0,
+            reconcile_secs: 60.0,
+            status_secs: 5.0,
+            refresh_secs: 10.0,
+            stop_timeout_secs: 15.0,
+            allow_live: false,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +221,8 @@ pub struct AppConfig {
     pub prompts: PromptPolicy,
     #[serde(default)]
     pub output: OutputSection,
+    #[serde(default)]
+    pub live: LiveSection,
 }
 
 /// A configuration problem, naming the file and the key.
@@ -271,6 +363,28 @@ impl AppConfig {
             return Err(invalid(
                 "risk.max_drawdown",
                 format!("must be a fraction in (0, 1), got {d}"),
+            ));
+        }
+        let live = &self.live;
+        for (key, v, min) in [
+            ("live.bar_seconds", live.bar_seconds.unwrap_or(60.0), 0.1),
+            ("live.stale_after_secs", live.stale_after_secs, 0.1),
+            ("live.reconcile_secs", live.reconcile_secs, 1.0),
+            ("live.status_secs", live.status_secs, 0.0),
+            ("live.refresh_secs", live.refresh_secs, 0.5),
+            ("live.stop_timeout_secs", live.stop_timeout_secs, 0.0),
+        ] {
+            if !v.is_finite() || v < min || v > 7.0 * 86_400.0 {
+                return Err(invalid(
+                    key,
+                    format!("must be between {min} s and 7 days, got {v}"),
+                ));
+            }
+        }
+        if live.warmup_bars > 10_000 {
+            return Err(invalid(
+                "live.warmup_bars",
+                format!("at most 10000, got {}", live.warmup_bars),
             ));
         }
         for (k, inst) in self.instruments.iter().enumerate() {

@@ -10,3 +10,5 @@ pub mod prompts;
 pub mod report;
 pub mod runner;
 pub mod stats;
+pub mod sweep;
+pub mod warmup;

@@ -61,12 +61,52 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> OutputError + '_ {
     }
 }
 
+/// The summary as written to `summary.json`: every [`Summary`] field plus what ran
+/// (strategy, parameters, data files) and the run's counters.
+pub fn summary_json(summary: &Summary, out: &BacktestOutput, info: &RunInfo) -> serde_json::Value {
+    let mut v = serde_json::to_value(summary).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("strategy".into(), info.strategy.clone().into());
+        m.insert("params".into(), info.params.clone().into());
+        m.insert("data".into(), info.data_files.clone().into());
+        m.insert(
+            "final_cash".into(),
+            out.final_cash.round_dp(4).to_string().into(),
+        );
+        m.insert("kill_switch".into(), config_name(&out.kill_switch).into());
+        m.insert("orders".into(), out.orders.len().into());
+        m.insert("audit_records".into(), out.audit.len().into());
+    }
+    v
+}
+
+/// An enum value as the configuration (serde) spells it: `next-open`, `ibkr-fixed`.
+pub fn config_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Compute the summary and write every result file into `dir` (created if needed).
 pub fn write_results(
     out: &BacktestOutput,
     info: &RunInfo,
     dir: &Path,
     html: bool,
+) -> Result<Written, OutputError> {
+    let title = format!("Tickline backtest: {}", info.strategy);
+    write_results_titled(out, info, dir, html, &title)
+}
+
+/// [`write_results`] with the report's title (paper and live runs name themselves).
+pub fn write_results_titled(
+    out: &BacktestOutput,
+    info: &RunInfo,
+    dir: &Path,
+    html: bool,
+    title: &str,
 ) -> Result<Written, OutputError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let fills = out.stats_fills();
@@ -92,14 +132,20 @@ pub fn write_results(
     let e = io(&p);
     writeln!(
         w,
-        "time,symbol,side,quantity,price,commission,order_id,realized_pnl,position_after"
+        "time,symbol,side,quantity,price,commission,order_id,client_order_id,exec_id,realized_pnl,position_after"
     )
     .map_err(&e)?;
     for r in &out.fills {
         let f = &r.fill;
+        // Order ids are dense from 1: the order is found by index.
+        let coid = out
+            .orders
+            .get((f.order_id.0 as usize).wrapping_sub(1))
+            .filter(|o| o.id == f.order_id)
+            .map_or("", |o| o.client_order_id.as_str());
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             rfc3339(f.ts),
             csv_field(&out.instruments[f.instrument.index()].symbol),
             f.side.as_str(),
@@ -107,6 +153,8 @@ pub fn write_results(
             f.price,
             f.commission.normalize(),
             f.order_id,
+            csv_field(coid),
+            csv_field(f.exec_id.as_str()),
             r.realized_pnl.round_dp(6),
             r.position_after
         )
@@ -189,23 +237,7 @@ pub fn write_results(
 
     // summary.json: the summary plus what ran.
     let p = dir.join("summary.json");
-    let mut v = serde_json::to_value(&summary).unwrap_or_default();
-    if let Some(m) = v.as_object_mut() {
-        m.insert("strategy".into(), info.strategy.clone().into());
-        m.insert("params".into(), info.params.clone().into());
-        m.insert("data".into(), info.data_files.clone().into());
-        m.insert(
-            "final_cash".into(),
-            out.final_cash.round_dp(4).to_string().into(),
-        );
-        m.insert(
-            "kill_switch".into(),
-            format!("{:?}", out.kill_switch).into(),
-        );
-        m.insert("orders".into(), out.orders.len().into());
-        m.insert("audit_records".into(), out.audit.len().into());
-    }
-    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&summary_json(&summary, out, info)).unwrap_or_default();
     std::fs::write(&p, text + "\n").map_err(io(&p))?;
     files.push(p.clone());
 
@@ -216,18 +248,10 @@ pub fn write_results(
             ("Parameters".to_string(), info.params.clone()),
             ("Data".to_string(), info.data_files.join(", ")),
             ("Orders".to_string(), out.orders.len().to_string()),
-            ("Kill switch".to_string(), format!("{:?}", out.kill_switch)),
+            ("Kill switch".to_string(), config_name(&out.kill_switch)),
         ];
         extra.extend(info.extra.iter().cloned());
-        report::write_html(
-            &p,
-            &format!("Tickline backtest: {}", info.strategy),
-            &summary,
-            &input,
-            &trips,
-            &extra,
-        )
-        .map_err(io(&p))?;
+        report::write_html(&p, title, &summary, &input, &trips, &extra).map_err(io(&p))?;
         files.push(p.clone());
     }
     Ok(Written { summary, files })

@@ -27,6 +27,78 @@ const UPLOT_LICENSE: &str = include_str!("../assets/uPlot.LICENSE");
 const REPORT_CSS: &str = include_str!("../assets/report.css");
 const REPORT_JS: &str = include_str!("../assets/report.js");
 
+/// A self-contained page: head with the embedded uPlot and stylesheet, a body the caller
+/// fills, and at the end the page's data (JSON) and its script. Used by the backtest report
+/// and the sweep page.
+pub struct Page {
+    html: String,
+    header_open: bool,
+}
+
+impl Page {
+    /// Start a page titled `title` (escaped); `extra` is a capacity hint.
+    pub fn new(title: &str, extra: usize) -> Page {
+        let title = escape_html(title);
+        let mut html = String::with_capacity(UPLOT_JS.len() + 64 * 1024 + extra);
+        html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        html.push_str(&format!("<title>{title}</title>\n"));
+        html.push_str(&format!(
+            "<!--\nuPlot v{UPLOT_VERSION}, embedded below, is distributed under this license:\n\n{}\n-->\n",
+            UPLOT_LICENSE.replace("--", "- -")
+        ));
+        html.push_str(&format!("<style>\n{UPLOT_CSS}\n</style>\n"));
+        html.push_str(&format!(
+            "<style>\n{REPORT_CSS}\n</style>\n</head>\n<body>\n"
+        ));
+        html.push_str(&format!("<header><h1>{title}</h1>"));
+        Page {
+            html,
+            header_open: true,
+        }
+    }
+
+    /// A `start → end` line under the title (RFC 3339 strings).
+    pub fn period(&mut self, start: &str, end: &str) {
+        self.html.push_str(&format!(
+            "<p class=\"period\">{} &rarr; {}</p>",
+            escape_html(&rfc3339_display(start)),
+            escape_html(&rfc3339_display(end))
+        ));
+    }
+
+    /// A line of text under the title (escaped).
+    pub fn subtitle(&mut self, text: &str) {
+        self.html
+            .push_str(&format!("<p class=\"period\">{}</p>", escape_html(text)));
+    }
+
+    /// The page body (after the header) to append sections to.
+    pub fn body(&mut self) -> &mut String {
+        if self.header_open {
+            self.html.push_str("</header>\n<main>\n");
+            self.header_open = false;
+        }
+        &mut self.html
+    }
+
+    /// Close the page: `json` becomes `<script type="application/json" id="report-data">`,
+    /// then uPlot and `script`.
+    pub fn finish(mut self, json: &str, script: &str) -> String {
+        self.body();
+        let html = &mut self.html;
+        html.push_str("</main>\n");
+        html.push_str(&format!(
+            "<script type=\"application/json\" id=\"report-data\">{}</script>\n",
+            format::escape_json_for_script(json)
+        ));
+        html.push_str(&format!("<script>\n{UPLOT_JS}\n</script>\n"));
+        html.push_str(&format!("<script>\n{script}\n</script>\n"));
+        html.push_str("</body>\n</html>\n");
+        self.html
+    }
+}
+
 /// One chart's points: x in Unix seconds (what uPlot expects), y as given.
 #[derive(Serialize)]
 struct Series {
@@ -73,48 +145,22 @@ pub fn render_html(
     let json = serde_json::to_string(&data)
         .unwrap_or_else(|_| r#"{"equity":{"x":[],"y":[]},"drawdown":{"x":[],"y":[]}}"#.into());
 
-    let title = escape_html(title);
-    let mut html =
-        String::with_capacity(UPLOT_JS.len() + 64 * 1024 + trips.len().min(MAX_TRIP_ROWS) * 400);
-    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    html.push_str(&format!("<title>{title}</title>\n"));
-    html.push_str(&format!(
-        "<!--\nuPlot v{UPLOT_VERSION}, embedded below, is distributed under this license:\n\n{}\n-->\n",
-        UPLOT_LICENSE.replace("--", "- -")
-    ));
-    html.push_str(&format!("<style>\n{UPLOT_CSS}\n</style>\n"));
-    html.push_str(&format!(
-        "<style>\n{REPORT_CSS}\n</style>\n</head>\n<body>\n"
-    ));
-    html.push_str(&format!("<header><h1>{title}</h1>"));
+    let mut page = Page::new(title, trips.len().min(MAX_TRIP_ROWS) * 400);
     if !summary.start.is_empty() {
-        html.push_str(&format!(
-            "<p class=\"period\">{} &rarr; {}</p>",
-            escape_html(&rfc3339_display(&summary.start)),
-            escape_html(&rfc3339_display(&summary.end))
-        ));
+        page.period(&summary.start, &summary.end);
     }
-    html.push_str("</header>\n<main>\n");
-    push_key_figures(&mut html, summary);
-    push_extra(&mut html, extra);
+    let html = page.body();
+    push_key_figures(html, summary);
+    push_extra(html, extra);
     html.push_str(
         "<section>\n<h2>Equity</h2>\n<div id=\"equity-chart\" class=\"chart\"></div>\n</section>\n",
     );
     html.push_str(
         "<section>\n<h2>Drawdown</h2>\n<div id=\"drawdown-chart\" class=\"chart\"></div>\n</section>\n",
     );
-    push_trips(&mut html, trips);
+    push_trips(html, trips);
     html.push_str("<footer>Sharpe and Sortino are annualised (&radic;252) from daily returns of the equity at the last bar of each UTC day, risk-free rate 0; they are 0 with fewer than two daily returns. CAGR uses 365.25-day years and extrapolates spans shorter than a year. Max drawdown is measured from the running peak of the equity curve.</footer>\n");
-    html.push_str("</main>\n");
-    html.push_str(&format!(
-        "<script type=\"application/json\" id=\"report-data\">{}</script>\n",
-        format::escape_json_for_script(&json)
-    ));
-    html.push_str(&format!("<script>\n{UPLOT_JS}\n</script>\n"));
-    html.push_str(&format!("<script>\n{REPORT_JS}\n</script>\n"));
-    html.push_str("</body>\n</html>\n");
-    html
+    page.finish(&json, REPORT_JS)
 }
 
 /// Renders the report (see [`render_html`]) and writes it to `path`.
@@ -160,9 +206,15 @@ fn push_key_figures(html: &mut String, s: &Summary) {
         &percent(s.total_return),
         sign_class(s.total_return),
     );
-    kv(html, "CAGR", &percent(s.cagr), sign_class(s.cagr));
-    kv(html, "Sharpe", &ratio(s.sharpe), "");
-    kv(html, "Sortino", &ratio(s.sortino), "");
+    if s.annualised {
+        kv(html, "CAGR", &percent(s.cagr), sign_class(s.cagr));
+        kv(html, "Sharpe", &ratio(s.sharpe), "");
+        kv(html, "Sortino", &ratio(s.sortino), "");
+    } else {
+        for k in ["CAGR", "Sharpe", "Sortino"] {
+            kv(html, k, "n/a (under a day)", "");
+        }
+    }
     kv(html, "Start", &rfc3339_display(&s.start), "");
     kv(html, "End", &rfc3339_display(&s.end), "");
     html.push_str("</table>\n");

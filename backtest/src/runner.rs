@@ -1,5 +1,9 @@
 //! The backtest driver: merges bar series by time and feeds them through the kernel with
 //! the simulated broker as execution client.
+//!
+//! A run *borrows* its bars ([`BacktestInput::series`]): a sweep loads them once and every
+//! run reads the same immutable columns. A [`Window`] restricts a run to a time range and
+//! can warm the strategy up on the bars before it without trading (see [`crate::warmup`]).
 
 use std::time::Instant;
 
@@ -8,7 +12,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use tickline_engine::audit::AuditRecord;
 use tickline_engine::clock::SimClock;
-use tickline_engine::domain::{Bar, BarSeries, Instrument, InstrumentId};
+use tickline_engine::domain::{Bar, BarSeries, Instrument, InstrumentId, Ts};
 use tickline_engine::kernel::{EquityCurve, FillRecord, Kernel, KernelConfig, KernelError};
 use tickline_engine::order::Order;
 use tickline_engine::portfolio::Position;
@@ -17,14 +21,69 @@ use tickline_engine::strategy::Strategy;
 
 use crate::broker::{BrokerConfig, SimBroker};
 use crate::stats::StatsFill;
+use crate::warmup::WarmUp;
 
-/// Everything a backtest needs besides the strategy.
-pub struct BacktestInput {
+/// Everything a backtest needs besides the strategy. The bars are borrowed.
+#[derive(Clone)]
+pub struct BacktestInput<'a> {
     pub kernel: KernelConfig,
     pub broker: BrokerConfig,
     /// One instrument per series, in the same order.
     pub instruments: Vec<Instrument>,
-    pub series: Vec<BarSeries>,
+    pub series: &'a [BarSeries],
+    /// Run on part of the bars only (`None`: all of them).
+    pub window: Option<Window>,
+}
+
+/// A time range of a run, by bar open time (UTC ns).
+///
+/// Bars with `warm_up_from <= ts < start` are shown to the strategy with trading disabled
+/// (its orders are discarded, see [`crate::warmup`]); they do not count as bars of the run
+/// and are not on the equity curve. Bars with `start <= ts < end` are the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub warm_up_from: Ts,
+    pub start: Ts,
+    pub end: Ts,
+}
+
+impl Window {
+    /// The run `[start, end)` without warm-up.
+    pub fn new(start: Ts, end: Ts) -> Self {
+        Window {
+            warm_up_from: start,
+            start,
+            end,
+        }
+    }
+}
+
+/// Index bounds of one series inside a window: `[warm, start)` warm-up, `[start, end)` run.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    warm: usize,
+    start: usize,
+    end: usize,
+}
+
+fn bounds(s: &BarSeries, window: Option<Window>) -> Bounds {
+    match window {
+        None => Bounds {
+            warm: 0,
+            start: 0,
+            end: s.len(),
+        },
+        Some(w) => {
+            let at = |t: Ts| s.ts.partition_point(|&x| x < t);
+            let end = at(w.end);
+            let start = at(w.start).min(end);
+            Bounds {
+                warm: at(w.warm_up_from.min(w.start)).min(start),
+                start,
+                end,
+            }
+        }
+    }
 }
 
 /// What a backtest produced.
@@ -64,7 +123,7 @@ pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Run a backtest. `progress(done, total)` is called every [`PROGRESS_EVERY`] bars.
 pub fn run_backtest(
-    input: BacktestInput,
+    input: BacktestInput<'_>,
     strategy: Box<dyn Strategy>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<BacktestOutput, BacktestError> {
@@ -73,6 +132,7 @@ pub fn run_backtest(
         broker,
         mut instruments,
         series,
+        window,
     } = input;
     if series.len() != instruments.len() {
         return Err(BacktestError::Mismatch {
@@ -85,7 +145,9 @@ pub fn run_backtest(
             return Err(BacktestError::DuplicateSymbol(s.symbol.clone()));
         }
     }
-    let total: u64 = series.iter().map(|s| s.len() as u64).sum();
+    let bounds: Vec<Bounds> = series.iter().map(|s| bounds(s, window)).collect();
+    let total: u64 = bounds.iter().map(|b| (b.end - b.start) as u64).sum();
+    let warm_up: u64 = bounds.iter().map(|b| (b.start - b.warm) as u64).sum();
     if total == 0 {
         return Err(BacktestError::NoBars);
     }
@@ -96,10 +158,16 @@ pub fn run_backtest(
     let initial_cash = kcfg.initial_cash;
     let start = series
         .iter()
-        .filter_map(|s| s.ts.first())
+        .zip(&bounds)
+        .filter_map(|(s, b)| s.ts.get(b.warm))
         .min()
         .copied()
         .unwrap_or(0);
+    let strategy: Box<dyn Strategy> = if warm_up > 0 {
+        Box::new(WarmUp::new(strategy, warm_up))
+    } else {
+        strategy
+    };
     let sim = SimBroker::new(broker, &instruments);
     let mut kernel = Kernel::new(
         kcfg,
@@ -108,17 +176,21 @@ pub fn run_backtest(
         Box::new(sim),
         Box::new(SimClock::new(start)),
     )?;
-    kernel.reserve_equity(series.iter().map(|s| s.len()).max().unwrap_or(0));
+    kernel.reserve_equity(bounds.iter().map(|b| b.end - b.start).max().unwrap_or(0));
     // Address space for order and fill records (untouched until used): an active strategy
     // then never reallocates its records mid-run.
     kernel.reserve_records((total / 8).clamp(1024, 1 << 20) as usize);
 
     let t0 = Instant::now();
     kernel.start();
+    if warm_up > 0 {
+        run_merged(&mut kernel, series, &bounds, Phase::WarmUp, total, progress);
+    }
     if series.len() == 1 {
-        run_single(&mut kernel, &series[0], total, progress);
+        let b = bounds[0];
+        run_single(&mut kernel, &series[0], b.start..b.end, total, progress);
     } else {
-        run_merged(&mut kernel, &series, total, progress);
+        run_merged(&mut kernel, series, &bounds, Phase::Run, total, progress);
     }
     kernel.stop();
     let run_seconds = t0.elapsed().as_secs_f64();
@@ -134,7 +206,7 @@ pub fn run_backtest(
         audit: r.audit,
         equity: r.equity,
         initial_cash,
-        bars: r.bars,
+        bars: r.bars - warm_up,
         bars_in_market: r.bars_in_market,
         kill_switch: r.kill_switch,
         run_seconds,
@@ -143,15 +215,22 @@ pub fn run_backtest(
 }
 
 /// One symbol: a straight loop over the columns (zipped slices: no bounds checks).
-fn run_single(kernel: &mut Kernel, s: &BarSeries, total: u64, progress: &mut dyn FnMut(u64, u64)) {
+fn run_single(
+    kernel: &mut Kernel,
+    s: &BarSeries,
+    range: std::ops::Range<usize>,
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) {
     let instrument = InstrumentId(0);
-    let cols =
-        s.ts.iter()
-            .zip(&s.open)
-            .zip(&s.high)
-            .zip(&s.low)
-            .zip(&s.close)
-            .zip(&s.volume);
+    let r = range;
+    let cols = s.ts[r.clone()]
+        .iter()
+        .zip(&s.open[r.clone()])
+        .zip(&s.high[r.clone()])
+        .zip(&s.low[r.clone()])
+        .zip(&s.close[r.clone()])
+        .zip(&s.volume[r]);
     for (i, (((((&ts, &open), &high), &low), &close), &volume)) in cols.enumerate() {
         let bar = Bar {
             instrument,
@@ -171,23 +250,38 @@ fn run_single(kernel: &mut Kernel, s: &BarSeries, total: u64, progress: &mut dyn
     }
 }
 
-/// Several symbols: at each step take every series whose next bar has the earliest open
-/// time (in series order, so runs are deterministic), then sample equity once.
+/// Which bars of the [`Bounds`] [`run_merged`] feeds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `[warm, start)`: shown to the strategy, no equity samples, no progress.
+    WarmUp,
+    /// `[start, end)`.
+    Run,
+}
+
+/// Several symbols (or a warm-up): at each step take every series whose next bar has the
+/// earliest open time (in series order, so runs are deterministic), then sample equity once.
 fn run_merged(
     kernel: &mut Kernel,
     series: &[BarSeries],
+    bounds: &[Bounds],
+    phase: Phase,
     total: u64,
     progress: &mut dyn FnMut(u64, u64),
 ) {
-    let mut cursor = vec![0usize; series.len()];
+    let (mut cursor, stop): (Vec<usize>, Vec<usize>) = bounds
+        .iter()
+        .map(|b| match phase {
+            Phase::WarmUp => (b.warm, b.start),
+            Phase::Run => (b.start, b.end),
+        })
+        .unzip();
     let mut done: u64 = 0;
     loop {
         let mut next = i64::MAX;
         for (k, s) in series.iter().enumerate() {
-            if let Some(&t) = s.ts.get(cursor[k])
-                && t < next
-            {
-                next = t;
+            if cursor[k] < stop[k] && s.ts[cursor[k]] < next {
+                next = s.ts[cursor[k]];
             }
         }
         if next == i64::MAX {
@@ -195,18 +289,20 @@ fn run_merged(
         }
         let mut end = next;
         for (k, s) in series.iter().enumerate() {
-            if s.ts.get(cursor[k]) == Some(&next) {
+            if cursor[k] < stop[k] && s.ts[cursor[k]] == next {
                 let bar = s.bar(InstrumentId(k as u32), cursor[k]);
                 end = end.max(bar.ts_end);
                 kernel.on_bar(&bar);
                 cursor[k] += 1;
                 done += 1;
-                if done.is_multiple_of(PROGRESS_EVERY) {
+                if phase == Phase::Run && done.is_multiple_of(PROGRESS_EVERY) {
                     progress(done, total);
                 }
             }
         }
-        kernel.record_equity(end);
+        if phase == Phase::Run {
+            kernel.record_equity(end);
+        }
     }
 }
 

@@ -237,7 +237,7 @@ fn validate_fills(fills: &[StatsFill]) -> Result<(), StatsError> {
 
 /// The backtest's key figures. Every number is finite (NaN/∞ never appear).
 /// Money amounts are f64: this is a report, the exact values live in the fills.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// First equity-curve timestamp, RFC 3339 UTC (empty string for an empty curve).
     pub start: String,
@@ -251,9 +251,13 @@ pub struct Summary {
     pub total_return: f64,
     /// Compound annual growth rate over the calendar time between the first and last
     /// timestamp (365.25-day years). Spans shorter than a year are extrapolated, so a
-    /// short backtest can show a very large figure. 0 for a zero-length span, −1 when
-    /// the final equity is ≤ 0.
+    /// short backtest can show a very large figure. 0 for spans shorter than a day (see
+    /// `annualised`), −1 when the final equity is ≤ 0.
     pub cagr: f64,
+    /// The span covers at least a day, so CAGR, Sharpe and Sortino mean something; false
+    /// for shorter runs (a paper session of minutes), whose annualised figures are 0 and
+    /// shown as not applicable.
+    pub annualised: bool,
     /// Annualised Sharpe ratio of daily returns (see [`sharpe`]).
     pub sharpe: f64,
     /// Annualised Sortino ratio of daily returns (see [`sortino`]).
@@ -343,6 +347,7 @@ pub fn compute_summary(input: &StatsInput) -> Summary {
         final_equity,
         total_return,
         cagr: cagr(initial, final_equity, span_seconds),
+        annualised: span_seconds >= 86_400.0,
         sharpe: sharpe(&daily),
         sortino: sortino(&daily),
         max_drawdown: dd.fraction,
@@ -376,7 +381,7 @@ fn ratio_or_zero(num: f64, den: f64) -> f64 {
 }
 
 fn cagr(initial: f64, final_equity: f64, span_seconds: f64) -> f64 {
-    if initial <= 0.0 || span_seconds <= 0.0 {
+    if initial <= 0.0 || span_seconds < 86_400.0 {
         return 0.0;
     }
     if final_equity <= 0.0 {

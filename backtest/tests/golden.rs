@@ -119,7 +119,8 @@ fn run(series: Vec<BarSeries>, fill: FillMode, commission: CommissionModel) -> B
             .iter()
             .map(|s| Instrument::stock(&s.symbol))
             .collect(),
-        series,
+        series: &series,
+        window: None,
     };
     run_backtest(
         input,

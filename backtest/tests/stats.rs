@@ -418,11 +418,16 @@ fn empty_and_single_point_inputs_are_finite() {
 
 #[test]
 fn extreme_curves_stay_finite() {
-    // One-hour span with a 10x gain: CAGR extrapolates and overflows f64.
+    // One-hour span with a 10x gain: too short to annualise (it would overflow f64).
     let ts = [T0, T0 + HOUR];
     let s = compute_summary(&input(&ts, &[100.0, 1000.0], &[]));
     assert_all_finite(&s);
-    assert!(s.cagr > 1e100);
+    assert_eq!((s.cagr, s.annualised), (0.0, false));
+    // Two days with a 10x gain: annualised, extrapolated to a huge but finite figure.
+    let ts = days(&[0, 2]);
+    let s = compute_summary(&input(&ts, &[100.0, 1000.0], &[]));
+    assert_all_finite(&s);
+    assert!(s.annualised && s.cagr > 1e100, "{}", s.cagr);
     // Blown account.
     let ts = days(&[0, 1, 2]);
     let s = compute_summary(&input(&ts, &[100.0, 0.0, -50.0], &[]));

@@ -38,7 +38,7 @@ pub fn kernel_config() -> KernelConfig {
 }
 
 /// One stock per series, next-open fills, 1 bp slippage, IBKR fixed commissions.
-pub fn input(series: &[BarSeries]) -> BacktestInput {
+pub fn input(series: &[BarSeries]) -> BacktestInput<'_> {
     BacktestInput {
         kernel: kernel_config(),
         broker: BrokerConfig {
@@ -49,7 +49,8 @@ pub fn input(series: &[BarSeries]) -> BacktestInput {
             .iter()
             .map(|s| Instrument::stock(&s.symbol))
             .collect(),
-        series: series.to_vec(),
+        series,
+        window: None,
     }
 }
 

@@ -19,6 +19,14 @@ pub enum AuditKind {
     IllegalTransition,
     /// A strategy command could not be carried out (unknown order, not open, …).
     CommandError,
+    /// The live link changed (session, feed, entry pause).
+    Connectivity,
+    /// Reconciliation with the broker's reports (start, reconnect): what was adopted,
+    /// booked or corrected.
+    Reconciliation,
+    /// A venue report that was not applied as it came (a duplicate execution, a commission
+    /// for an unknown execution).
+    VenueReport,
 }
 
 impl AuditKind {
@@ -30,6 +38,9 @@ impl AuditKind {
             AuditKind::BrokerRejection => "broker_rejection",
             AuditKind::IllegalTransition => "illegal_transition",
             AuditKind::CommandError => "command_error",
+            AuditKind::Connectivity => "connectivity",
+            AuditKind::Reconciliation => "reconciliation",
+            AuditKind::VenueReport => "venue_report",
         }
     }
 }
@@ -51,7 +62,7 @@ pub struct AuditLog {
 impl AuditLog {
     pub fn record(&mut self, ts: Ts, kind: AuditKind, order_id: Option<OrderId>, detail: String) {
         match kind {
-            AuditKind::IllegalTransition | AuditKind::CommandError => {
+            AuditKind::IllegalTransition | AuditKind::CommandError | AuditKind::VenueReport => {
                 tracing::warn!(target: "tickline::audit", ts, kind = kind.as_str(), order = ?order_id, "{detail}")
             }
             _ => {

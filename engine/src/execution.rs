@@ -4,7 +4,9 @@
 //! kernel collects with [`ExecutionClient::poll`]. The simulated broker (backtest) and the
 //! IBKR adapter (live) implement the same trait, which is what makes them swappable.
 
-use crate::domain::{Bar, ClientOrderId, Fill, OrderId, OrderRequest, Tick, Ts};
+use rust_decimal::Decimal;
+
+use crate::domain::{Bar, ClientOrderId, ExecId, Fill, OrderId, OrderRequest, Tick, Ts};
 
 /// A broker question that must be answered before an order exists (IBKR order *prompts*:
 /// `[{"id": "...", "message": [...], "messageIds": ["o163"]}]`).
@@ -45,6 +47,51 @@ pub enum ExecCommand {
     SuppressQuestions {
         message_ids: Vec<String>,
     },
+}
+
+impl ExecCommand {
+    /// The order the command is about (none for question suppression).
+    pub fn order_id(&self) -> Option<OrderId> {
+        match self {
+            ExecCommand::Submit { order_id, .. }
+            | ExecCommand::Modify { order_id, .. }
+            | ExecCommand::Cancel { order_id }
+            | ExecCommand::ReplyPrompt { order_id, .. } => Some(*order_id),
+            ExecCommand::SuppressQuestions { .. } => None,
+        }
+    }
+
+    /// The event that reports this command as failed before it reached the venue (the
+    /// journal could not record it, the venue's worker is gone): a submission or a confirmed
+    /// prompt reply is rejected, a modification or cancel is refused. `None` where nothing
+    /// is owed: a declined prompt (the order manager already rejected the order) and
+    /// question suppression.
+    pub fn failure_event(&self, reason: &str, ts: Ts) -> Option<ExecEvent> {
+        let reason = reason.to_string();
+        match self {
+            ExecCommand::ReplyPrompt {
+                confirmed: false, ..
+            }
+            | ExecCommand::SuppressQuestions { .. } => None,
+            ExecCommand::Submit { order_id, .. } | ExecCommand::ReplyPrompt { order_id, .. } => {
+                Some(ExecEvent::Rejected {
+                    order_id: *order_id,
+                    reason,
+                    ts,
+                })
+            }
+            ExecCommand::Modify { order_id, .. } => Some(ExecEvent::ModifyRejected {
+                order_id: *order_id,
+                reason,
+                ts,
+            }),
+            ExecCommand::Cancel { order_id } => Some(ExecEvent::CancelRejected {
+                order_id: *order_id,
+                reason,
+                ts,
+            }),
+        }
+    }
 }
 
 /// What an execution client reports back.
@@ -90,6 +137,14 @@ pub enum ExecEvent {
         order_id: OrderId,
         ts: Ts,
     },
+    /// The commission of an execution reported earlier, when the venue sends it later than
+    /// the execution (IBKR's `str` topic may): it replaces the fill's commission.
+    Commission {
+        order_id: OrderId,
+        exec_id: ExecId,
+        commission: Decimal,
+        ts: Ts,
+    },
 }
 
 impl ExecEvent {
@@ -102,7 +157,8 @@ impl ExecEvent {
             | ExecEvent::CancelRejected { order_id, .. }
             | ExecEvent::Modified { order_id, .. }
             | ExecEvent::ModifyRejected { order_id, .. }
-            | ExecEvent::Expired { order_id, .. } => *order_id,
+            | ExecEvent::Expired { order_id, .. }
+            | ExecEvent::Commission { order_id, .. } => *order_id,
             ExecEvent::Filled(f) => f.order_id,
         }
     }
@@ -116,7 +172,8 @@ impl ExecEvent {
             | ExecEvent::CancelRejected { ts, .. }
             | ExecEvent::Modified { ts, .. }
             | ExecEvent::ModifyRejected { ts, .. }
-            | ExecEvent::Expired { ts, .. } => *ts,
+            | ExecEvent::Expired { ts, .. }
+            | ExecEvent::Commission { ts, .. } => *ts,
             ExecEvent::Filled(f) => f.ts,
         }
     }

@@ -17,12 +17,15 @@ use rust_decimal::Decimal;
 
 use crate::audit::{AuditKind, AuditLog};
 use crate::clock::Clock;
+use crate::connectivity::Connectivity;
 use crate::domain::{
-    Bar, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType, Tick, Ts,
+    Bar, ExecId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType,
+    Tick, Ts,
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
-use crate::order::{OrderManager, OrderState, OrderUpdate, PromptPolicy};
+use crate::order::{Order, OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
+use crate::record::{Record, Recorder};
 use crate::risk::{
     KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
 };
@@ -96,6 +99,8 @@ pub enum KernelError {
     DuplicateInstrument(String),
     #[error("no instruments configured")]
     NoInstruments,
+    #[error("restoring the journal's orders: {0}")]
+    Restore(String),
 }
 
 enum Command {
@@ -137,6 +142,17 @@ pub struct Kernel {
     bars_in_market: u64,
     started: bool,
     stopped: bool,
+    /// Live runs: the journal. Commands wait in `outbox` until it committed.
+    recorder: Option<Box<dyn Recorder>>,
+    outbox: Vec<ExecCommand>,
+    /// Audit records already handed to the recorder.
+    audit_cursor: usize,
+    /// Execution ids already booked (venues that have them; live runs).
+    executions: HashSet<ExecId>,
+    connectivity: Connectivity,
+    /// Feeding historical bars to warm the strategy up: its commands are ignored.
+    warming_up: bool,
+    warmup_ignored: u64,
 }
 
 impl Kernel {
@@ -185,8 +201,162 @@ impl Kernel {
             bars_in_market: 0,
             started: false,
             stopped: false,
+            recorder: None,
+            outbox: Vec::new(),
+            audit_cursor: 0,
+            executions: HashSet::new(),
+            connectivity: Connectivity::UP,
+            warming_up: false,
+            warmup_ignored: 0,
             instruments,
         })
+    }
+
+    /// Journal everything from now on (see [`crate::record`]): commands are then held until
+    /// the recorder committed them. Set it before [`Self::restore`] and [`Self::start`].
+    pub fn set_recorder(&mut self, recorder: Box<dyn Recorder>) {
+        self.recorder = Some(recorder);
+    }
+
+    /// Take back the orders and fills of earlier runs of the same journal (a live restart):
+    /// the order manager resumes with them (ids continue after the last), the fills are
+    /// booked into the portfolio again in order and their execution ids are known, so a
+    /// venue that reports them again is not booked twice. Call before anything else happens.
+    pub fn restore(
+        &mut self,
+        orders: Vec<Order>,
+        fills: Vec<FillRecord>,
+    ) -> Result<(), KernelError> {
+        let n = orders.len() as u64;
+        self.om
+            .restore(orders)
+            .map_err(|e| KernelError::Restore(e.to_string()))?;
+        self.next_order = n + 1;
+        for rec in &fills {
+            if rec.fill.instrument.index() >= self.instruments.len() {
+                return Err(KernelError::Restore(format!(
+                    "fill of order {} is for unknown instrument id {}",
+                    rec.fill.order_id, rec.fill.instrument.0
+                )));
+            }
+            self.portfolio.apply_fill(&rec.fill);
+            if !rec.fill.exec_id.is_none() {
+                self.executions.insert(rec.fill.exec_id);
+            }
+        }
+        self.fills = fills;
+        Ok(())
+    }
+
+    /// Replace the books with the broker's (reconciliation: the broker is the truth for
+    /// positions and cash). `positions` are (instrument, signed quantity, average price).
+    pub fn set_books(&mut self, cash: Decimal, positions: &[(InstrumentId, Decimal, Decimal)]) {
+        self.portfolio.set_cash(cash);
+        for &(id, qty, avg) in positions {
+            self.portfolio.set_position(id, qty, avg);
+        }
+        self.check_kill_switch(self.now);
+        self.process();
+    }
+
+    /// Take a foreign working order into the books (see [`OrderManager::adopt`]); the
+    /// strategy sees it among its open orders. Returns its id.
+    pub fn adopt_order(
+        &mut self,
+        request: OrderRequest,
+        broker_order_id: u64,
+        filled: Decimal,
+    ) -> Result<OrderId, KernelError> {
+        self.now = self.clock.now();
+        let id = OrderId(self.next_order);
+        if request.instrument.index() >= self.instruments.len() {
+            return Err(KernelError::Restore(format!(
+                "adopted order {broker_order_id} is for unknown instrument id {}",
+                request.instrument.0
+            )));
+        }
+        self.om
+            .adopt(id, request, broker_order_id, filled, self.now)
+            .map_err(|e| KernelError::Restore(e.to_string()))?;
+        self.next_order += 1;
+        self.audit.record(
+            self.now,
+            AuditKind::Reconciliation,
+            Some(id),
+            format!(
+                "adopted broker order {broker_order_id}: {} {} (filled {filled})",
+                request.side.as_str(),
+                request.quantity
+            ),
+        );
+        self.record_order(id);
+        self.process();
+        Ok(id)
+    }
+
+    /// Apply venue reports that did not come through the execution client (executions and
+    /// cancellations found by reconciliation), exactly as if the venue had sent them.
+    pub fn apply_reports(&mut self, events: impl IntoIterator<Item = ExecEvent>) {
+        self.now = self.clock.now();
+        self.events.extend(events);
+        self.process();
+    }
+
+    /// Record an audit line (the live runtime's reconciliation and supervision notes).
+    pub fn audit_note(&mut self, kind: AuditKind, order_id: Option<OrderId>, detail: String) {
+        self.now = self.clock.now();
+        self.audit.record(self.now, kind, order_id, detail);
+        self.process();
+    }
+
+    /// The live link changed: pause or resume entries, audit it, tell the strategy.
+    pub fn set_connectivity(&mut self, state: Connectivity) {
+        if state == self.connectivity {
+            return;
+        }
+        self.now = self.clock.now();
+        let before = self.connectivity;
+        self.connectivity = state;
+        self.risk.set_entries_paused(state.entries_paused);
+        self.audit.record(
+            self.now,
+            AuditKind::Connectivity,
+            None,
+            format!("{before} -> {state}"),
+        );
+        self.with_ctx(|s, c| s.on_connectivity(&state, c));
+        self.process();
+    }
+
+    pub fn connectivity(&self) -> Connectivity {
+        self.connectivity
+    }
+
+    /// Feed one historical bar to warm the strategy's indicators up before live trading:
+    /// the strategy sees it at its close time with [`Ctx::is_warming_up`] true; nothing is
+    /// matched, marked, sampled or ordered, and commands it asks for are ignored (counted in
+    /// [`Self::warmup_ignored`]).
+    pub fn warm_up(&mut self, bar: &Bar) {
+        self.warming_up = true;
+        self.now = bar.ts_end;
+        let (next_order, next_timer) = (self.next_order, self.next_timer);
+        self.with_ctx(|s, c| s.on_bar(bar, c));
+        self.warmup_ignored += self.commands.len() as u64;
+        self.commands.clear();
+        // Ids handed out for ignored commands are taken back (order ids stay dense).
+        (self.next_order, self.next_timer) = (next_order, next_timer);
+        self.warming_up = false;
+        self.now = self.clock.now();
+    }
+
+    /// Commands the strategy asked for during warm-up (ignored).
+    pub fn warmup_ignored(&self) -> u64 {
+        self.warmup_ignored
+    }
+
+    /// Commands waiting for the journal's commit (live runs).
+    pub fn held_commands(&self) -> usize {
+        self.outbox.len()
     }
 
     /// Reserve room for `n` equity samples and map that memory now (see [`crate::mem`]), so
@@ -379,6 +549,12 @@ impl Kernel {
     pub fn record_equity(&mut self, ts: Ts) {
         self.equity_ts.push(ts);
         self.equity_fixed.push(self.portfolio.equity_fixed());
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::Equity {
+                ts,
+                equity: self.portfolio.equity(),
+            });
+        }
     }
 
     /// Collect and apply every execution event that is ready.
@@ -389,6 +565,20 @@ impl Kernel {
             return;
         }
         self.pump();
+    }
+
+    /// Live runs: commit what the recorder holds now (e.g. after [`Self::record_equity`],
+    /// which does not commit by itself) and send held commands.
+    pub fn flush(&mut self) {
+        self.process();
+    }
+
+    /// Cancel every open order (of one instrument, or all), as the strategy's
+    /// [`Ctx::cancel_all`] would (the end of a live run).
+    pub fn cancel_all(&mut self, instrument: Option<InstrumentId>) {
+        self.now = self.clock.now();
+        self.commands.push(Command::CancelAll(instrument));
+        self.process();
     }
 
     /// Set the kill switch by hand.
@@ -413,6 +603,7 @@ impl Kernel {
             price,
             commission: Decimal::ZERO,
             ts: self.now,
+            exec_id: ExecId::NONE,
         };
         self.events.push(ExecEvent::Filled(fill));
         self.apply_events();
@@ -429,6 +620,8 @@ impl Kernel {
             portfolio: &self.portfolio,
             om: &self.om,
             kill_switch: self.risk.kill_switch(),
+            connectivity: self.connectivity,
+            warming_up: self.warming_up,
             commands: &mut self.commands,
             next_order: &mut self.next_order,
             next_timer: &mut self.next_timer,
@@ -467,10 +660,19 @@ impl Kernel {
     /// Carry out buffered commands and the events they cause until both queues are empty.
     #[inline]
     fn process(&mut self) {
-        if self.commands.is_empty() && self.events.is_empty() {
+        if self.commands.is_empty() && self.events.is_empty() && self.recorder.is_none() {
             return;
         }
-        self.pump();
+        self.process_pending();
+    }
+
+    fn process_pending(&mut self) {
+        if !(self.commands.is_empty() && self.events.is_empty()) {
+            self.pump();
+        }
+        if self.recorder.is_some() {
+            self.flush_records();
+        }
     }
 
     /// The command/event loop: run commands, poll the venue, apply its events (which may
@@ -501,11 +703,80 @@ impl Kernel {
                 }
                 self.command_buf = buf;
             }
+            if self.recorder.is_some() {
+                self.flush_records();
+            }
             self.exec.poll(&mut self.events);
             if self.events.is_empty() && self.commands.is_empty() {
                 break;
             }
             self.apply_events();
+        }
+    }
+
+    /// Hand a command to the venue: at once in backtests; live, after the journal holds it.
+    #[inline]
+    fn dispatch(&mut self, cmd: ExecCommand) {
+        match self.recorder.as_mut() {
+            None => self.exec.send(cmd),
+            Some(r) => {
+                r.record(Record::Command {
+                    ts: self.now,
+                    command: &cmd,
+                });
+                self.outbox.push(cmd);
+            }
+        }
+    }
+
+    /// Live runs: hand new audit lines to the recorder, commit, then send the held
+    /// commands. A failed commit sends nothing: each held command fails (its failure event
+    /// is applied) and the kill switch halts.
+    fn flush_records(&mut self) {
+        let Some(r) = self.recorder.as_mut() else {
+            return;
+        };
+        for rec in &self.audit.records()[self.audit_cursor..] {
+            r.record(Record::Audit(rec));
+        }
+        self.audit_cursor = self.audit.records().len();
+        match r.commit() {
+            Ok(()) => {
+                for cmd in self.outbox.drain(..) {
+                    self.exec.send(cmd);
+                }
+            }
+            Err(e) => {
+                let now = self.now;
+                let reason = format!("not sent: {e}");
+                tracing::error!(held = self.outbox.len(), "{reason}");
+                let held = std::mem::take(&mut self.outbox);
+                for cmd in &held {
+                    if let Some(ev) = cmd.failure_event(&reason, now) {
+                        self.events.push(ev);
+                    }
+                }
+                self.audit
+                    .record(now, AuditKind::CommandError, None, reason.clone());
+                if let Some(change) = self.risk.set_kill_switch(KillSwitchState::Halted) {
+                    self.audit.record(
+                        now,
+                        AuditKind::KillSwitch,
+                        None,
+                        format!("kill switch {:?} -> Halted: {reason}", change.from),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Live runs: tell the recorder about the order as it is now.
+    #[inline]
+    fn record_order(&mut self, id: OrderId) {
+        if let Some(r) = self.recorder.as_mut()
+            && let Some(o) = self.om.get(id)
+        {
+            r.record(Record::Order(o));
         }
     }
 
@@ -524,21 +795,49 @@ impl Kernel {
     fn apply_event(&mut self, ev: ExecEvent) {
         let now = ev.ts();
         self.now = self.clock.advance(now);
-        if let ExecEvent::Filled(fill) = &ev {
-            let effect = self.portfolio.apply_fill(fill);
-            self.fills.push(FillRecord {
-                fill: *fill,
-                realized_pnl: effect.realized_pnl,
-                position_after: effect.position_after,
-            });
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::Event(&ev));
+        }
+        match &ev {
+            ExecEvent::Filled(fill)
+                if !fill.exec_id.is_none() && self.executions.contains(&fill.exec_id) =>
+            {
+                return self.audit.record(
+                    now,
+                    AuditKind::VenueReport,
+                    Some(fill.order_id),
+                    format!(
+                        "execution {} reported again: not booked twice",
+                        fill.exec_id
+                    ),
+                );
+            }
+            ExecEvent::Commission {
+                order_id,
+                exec_id,
+                commission,
+                ..
+            } => return self.correct_commission(*order_id, *exec_id, *commission, now),
+            _ => {}
         }
         let result = self.om.apply(&ev, &mut self.exec_out, &mut self.audit);
-        for cmd in self.exec_out.drain(..) {
-            self.exec.send(cmd);
+        if !self.exec_out.is_empty() {
+            let mut replies = std::mem::take(&mut self.exec_out);
+            for cmd in replies.drain(..) {
+                self.dispatch(cmd);
+            }
+            self.exec_out = replies;
         }
         match result {
-            Ok(Some(update)) => self.notify(&update),
-            Ok(None) => {}
+            Ok(Some(update)) => {
+                // Book a fill only once the order manager took it.
+                if let Some(fill) = &update.fill {
+                    self.book_fill(fill);
+                }
+                self.record_order(update.order_id);
+                self.notify(&update);
+            }
+            Ok(None) => self.record_order(ev.order_id()),
             Err(e) => self.audit.record(
                 now,
                 AuditKind::IllegalTransition,
@@ -551,6 +850,65 @@ impl Kernel {
         }
     }
 
+    fn book_fill(&mut self, fill: &Fill) {
+        let effect = self.portfolio.apply_fill(fill);
+        if !fill.exec_id.is_none() {
+            self.executions.insert(fill.exec_id);
+        }
+        self.fills.push(FillRecord {
+            fill: *fill,
+            realized_pnl: effect.realized_pnl,
+            position_after: effect.position_after,
+        });
+        if let Some(r) = self.recorder.as_mut()
+            && let Some(rec) = self.fills.last()
+        {
+            r.record(Record::Fill(rec));
+        }
+    }
+
+    /// A late commission: it replaces the booked fill's, in the order, the position and cash.
+    fn correct_commission(
+        &mut self,
+        order_id: OrderId,
+        exec_id: ExecId,
+        commission: Decimal,
+        now: Ts,
+    ) {
+        let found = self
+            .fills
+            .iter()
+            .rposition(|r| r.fill.order_id == order_id && r.fill.exec_id == exec_id);
+        let Some(i) = found.filter(|_| !exec_id.is_none()) else {
+            return self.audit.record(
+                now,
+                AuditKind::VenueReport,
+                Some(order_id),
+                format!("commission {commission} for unknown execution {exec_id}: not booked"),
+            );
+        };
+        let rec = &mut self.fills[i];
+        let delta = commission - rec.fill.commission;
+        if delta.is_zero() {
+            return;
+        }
+        rec.fill.commission = commission;
+        let instrument = rec.fill.instrument;
+        self.portfolio.adjust_commission(instrument, delta);
+        if let Err(e) = self.om.adjust_commission(order_id, delta) {
+            self.audit.record(
+                now,
+                AuditKind::VenueReport,
+                Some(order_id),
+                format!("commission correction: {e}"),
+            );
+        }
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::Fill(&self.fills[i]));
+        }
+        self.record_order(order_id);
+    }
+
     fn notify(&mut self, update: &OrderUpdate) {
         self.with_ctx(|s, c| s.on_order(update, c));
     }
@@ -561,7 +919,11 @@ impl Kernel {
             Command::Submit(id, req) => self.submit(id, req, now),
             Command::Modify(id, change) => self.modify(id, change, now),
             Command::Cancel(id) => match self.om.request_cancel(id, now) {
-                Ok(cmd) => self.exec.send(cmd),
+                Ok(cmd) => {
+                    self.record_intent_cancel(id);
+                    self.record_order(id);
+                    self.dispatch(cmd);
+                }
                 Err(e) => self.audit.record(
                     now,
                     AuditKind::CommandError,
@@ -585,7 +947,11 @@ impl Kernel {
                     .collect();
                 for id in ids {
                     match self.om.request_cancel(id, now) {
-                        Ok(cmd) => self.exec.send(cmd),
+                        Ok(cmd) => {
+                            self.record_intent_cancel(id);
+                            self.record_order(id);
+                            self.dispatch(cmd);
+                        }
                         Err(e) => self.audit.record(
                             now,
                             AuditKind::CommandError,
@@ -639,6 +1005,15 @@ impl Kernel {
         }
     }
 
+    fn record_intent_cancel(&mut self, order_id: OrderId) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::CancelIntent {
+                ts: self.now,
+                order_id,
+            });
+        }
+    }
+
     fn submit(&mut self, id: OrderId, req: OrderRequest, now: Ts) {
         let Some(inst) = self.instruments.get(req.instrument.index()) else {
             let refusal = Refusal {
@@ -649,11 +1024,29 @@ impl Kernel {
             };
             return self.deny(id, req, refusal, now);
         };
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::SubmitIntent {
+                ts: now,
+                order_id: id,
+                request: &req,
+            });
+        }
         let req = Self::normalize(inst, req);
         let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, None);
-        match self.risk.check(req, &ctx) {
+        let decision = self.risk.check(req, &ctx);
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::RiskDecision {
+                ts: now,
+                order_id: id,
+                refusal: decision.as_ref().err(),
+            });
+        }
+        match decision {
             Ok(approved) => match self.om.submit(id, approved, now) {
-                Ok(cmd) => self.exec.send(cmd),
+                Ok(cmd) => {
+                    self.record_order(id);
+                    self.dispatch(cmd);
+                }
                 Err(e) => self.audit.record(
                     now,
                     AuditKind::CommandError,
@@ -669,7 +1062,10 @@ impl Kernel {
         self.audit
             .record(now, AuditKind::RiskRefusal, Some(id), refusal.to_string());
         match self.om.deny(id, req, refusal, now) {
-            Ok(update) => self.notify(&update),
+            Ok(update) => {
+                self.record_order(id);
+                self.notify(&update);
+            }
             Err(e) => {
                 self.audit
                     .record(now, AuditKind::CommandError, Some(id), format!("deny: {e}"))
@@ -678,6 +1074,13 @@ impl Kernel {
     }
 
     fn modify(&mut self, id: OrderId, change: OrderModify, now: Ts) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::ModifyIntent {
+                ts: now,
+                order_id: id,
+                change: &change,
+            });
+        }
         let Some(order) = self.om.get(id) else {
             return self.audit.record(
                 now,
@@ -712,9 +1115,20 @@ impl Kernel {
             );
         }
         let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, Some(id));
-        match self.risk.check(req, &ctx) {
+        let decision = self.risk.check(req, &ctx);
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(Record::RiskDecision {
+                ts: now,
+                order_id: id,
+                refusal: decision.as_ref().err(),
+            });
+        }
+        match decision {
             Ok(approved) => match self.om.request_modify(id, approved, now) {
-                Ok(cmd) => self.exec.send(cmd),
+                Ok(cmd) => {
+                    self.record_order(id);
+                    self.dispatch(cmd);
+                }
                 Err(e) => self.audit.record(
                     now,
                     AuditKind::CommandError,
@@ -745,6 +1159,8 @@ struct KernelCtx<'a> {
     portfolio: &'a Portfolio,
     om: &'a OrderManager,
     kill_switch: KillSwitchState,
+    connectivity: Connectivity,
+    warming_up: bool,
     commands: &'a mut Vec<Command>,
     next_order: &'a mut u64,
     next_timer: &'a mut u64,
@@ -776,6 +1192,12 @@ impl Ctx for KernelCtx<'_> {
     }
     fn kill_switch(&self) -> KillSwitchState {
         self.kill_switch
+    }
+    fn connectivity(&self) -> Connectivity {
+        self.connectivity
+    }
+    fn is_warming_up(&self) -> bool {
+        self.warming_up
     }
     #[inline]
     fn submit(&mut self, request: OrderRequest) -> OrderId {

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod connectivity;
 pub mod domain;
 pub mod execution;
 pub mod kernel;
@@ -15,5 +16,6 @@ pub mod money;
 pub mod order;
 pub mod params;
 pub mod portfolio;
+pub mod record;
 pub mod risk;
 pub mod strategy;

@@ -265,6 +265,56 @@ impl Portfolio {
         }
     }
 
+    /// Set cash (reconciliation with the broker's ledger).
+    pub fn set_cash(&mut self, cash: Decimal) {
+        self.cash = to_fixed(cash);
+    }
+
+    /// Set a position's quantity and average price (reconciliation with the broker's
+    /// positions); it is marked at its last price, or at `avg_price` when it has none.
+    pub fn set_position(&mut self, id: InstrumentId, quantity: Decimal, avg_price: Decimal) {
+        let Some(p) = self.positions.get_mut(id.index()) else {
+            return;
+        };
+        let was_open = !p.quantity.is_zero();
+        p.quantity = quantity;
+        p.avg_price = if quantity.is_zero() {
+            Decimal::ZERO
+        } else {
+            avg_price
+        };
+        let qm = if p.mult_one {
+            quantity
+        } else {
+            quantity * p.multiplier
+        };
+        p.qty_mult = (qm.mantissa(), qm.scale());
+        p.mark_scale = NO_MARK_K;
+        match (was_open, !quantity.is_zero()) {
+            (false, true) => self.open_positions += 1,
+            (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
+        let price = p.last.get().unwrap_or(avg_price);
+        let mv = money::mul(qm.mantissa(), qm.scale(), price.mantissa(), price.scale());
+        self.market_value += mv - p.mv;
+        p.mv = mv;
+        if matches!(p.last, LastPrice::None) && !quantity.is_zero() {
+            p.last = LastPrice::Decimal(avg_price);
+        }
+    }
+
+    /// Change the commission of a booked fill by `delta` (a commission the venue reported
+    /// late): cash, the instrument's and the account's commissions.
+    pub fn adjust_commission(&mut self, id: InstrumentId, delta: Decimal) {
+        let d = to_fixed(delta);
+        if let Some(p) = self.positions.get_mut(id.index()) {
+            p.commissions_fx += d;
+        }
+        self.cash -= d;
+        self.commissions += d;
+    }
+
     /// Book a fill: cash, average price, realised PnL, commission; the position is then
     /// marked at the fill price.
     pub fn apply_fill(&mut self, fill: &Fill) -> FillEffect {
@@ -353,6 +403,7 @@ mod tests {
             price,
             commission,
             ts: 0,
+            exec_id: crate::domain::ExecId::NONE,
         }
     }
 

@@ -7,6 +7,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::connectivity::Connectivity;
 use crate::domain::{Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts};
 use crate::order::{Order, OrderUpdate};
 use crate::portfolio::Portfolio;
@@ -55,6 +56,15 @@ pub trait Ctx {
     fn open_orders(&self) -> &[OrderId];
     /// Kill-switch state of the risk layer.
     fn kill_switch(&self) -> KillSwitchState;
+    /// The live link (always [`Connectivity::UP`] in backtests).
+    fn connectivity(&self) -> Connectivity {
+        Connectivity::UP
+    }
+    /// True while a live run feeds historical bars to warm indicators up: orders asked for
+    /// now are ignored (the bars are old), so trade only when this is false.
+    fn is_warming_up(&self) -> bool {
+        false
+    }
 
     /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,
     /// rejection) arrives later through [`Strategy::on_order`].
@@ -85,6 +95,9 @@ pub trait Strategy: Send {
     fn on_order(&mut self, _update: &OrderUpdate, _ctx: &mut dyn Ctx) {}
     /// A timer is due.
     fn on_timer(&mut self, _timer: &Timer, _ctx: &mut dyn Ctx) {}
+    /// The live link changed (session lost or back, feed stale or flowing, entries paused or
+    /// resumed). Never called in backtests.
+    fn on_connectivity(&mut self, _state: &Connectivity, _ctx: &mut dyn Ctx) {}
     /// Called once after the last event.
     fn on_stop(&mut self, _ctx: &mut dyn Ctx) {}
 }

@@ -7,7 +7,7 @@ use proptest::strategy::Strategy as Strategy2;
 use rust_decimal::Decimal;
 use rust_decimal::dec;
 use tickline_engine::domain::{
-    Bar, ClientOrderId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest,
+    Bar, ClientOrderId, ExecId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest,
     OrderType, Side, TimeInForce, Ts,
 };
 use tickline_engine::order::{Order, OrderState, OrderUpdate};
@@ -151,6 +151,7 @@ impl FakeCtx {
             price,
             commission: Decimal::ZERO,
             ts: self.now,
+            exec_id: ExecId::NONE,
         });
         u
     }

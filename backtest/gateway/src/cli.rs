@@ -27,6 +27,10 @@ pub struct GatewayArgs {
     /// Replay these bar files (CSV / Parquet) instead of simulating prices.
     #[arg(long = "data", value_name = "FILE", num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// OAuth 1.0a mode: keys and tokens in DIR (generated when missing), every request
+    /// verified as IBKR does; DIR/ibkr_oauth.toml is the client's `--oauth-config`.
+    #[arg(long, value_name = "DIR")]
+    pub oauth: Option<PathBuf>,
 }
 
 /// The configuration the arguments describe.
@@ -43,6 +47,9 @@ pub fn config_from_args(args: &GatewayArgs) -> Result<GatewayConfig, GatewayErro
     }
     if !args.data.is_empty() {
         cfg.market.data = args.data.clone();
+    }
+    if let Some(dir) = &args.oauth {
+        cfg.oauth = Some(dir.clone());
     }
     cfg.validate()?;
     Ok(cfg)
@@ -67,6 +74,16 @@ pub async fn serve(args: GatewayArgs) -> Result<(), GatewayError> {
         out,
         "tickline gateway listening on {http}://{addr}/v1/api (websocket {ws}://{addr}/v1/api/ws, control {http}://{addr}/control/state)"
     );
+    if let Some(dir) = &cfg.oauth {
+        // Generate (or check) the material before announcing it; serving reuses it.
+        crate::oauth::load_or_create(dir, &format!("{http}://{addr}/v1/api"))?;
+        let _ = writeln!(
+            out,
+            "OAuth 1.0a: every request is verified; client settings in {} (ibind: {})",
+            dir.join("ibkr_oauth.toml").display(),
+            dir.join("ibind.env").display()
+        );
+    }
     let _ = out.flush();
     run(listener, cfg, async {
         let _ = tokio::signal::ctrl_c().await;

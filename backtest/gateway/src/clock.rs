@@ -31,6 +31,11 @@ impl ServiceClock {
         real.saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// Milliseconds added by [`ServiceClock::advance`].
+    pub fn offset_ms(&self) -> Millis {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
     /// Move the clock forward by `ms`.
     pub fn advance(&self, ms: Millis) {
         self.offset_ms.fetch_add(ms, Ordering::Relaxed);

@@ -34,6 +34,9 @@ pub struct GatewayConfig {
     pub prompts: Vec<PromptRule>,
     pub faults: Faults,
     pub websocket: WsConfig,
+    /// OAuth 1.0a mode: the directory of the consumer's keys and tokens (generated when
+    /// missing); every request must then be signed and is verified as IBKR does.
+    pub oauth: Option<PathBuf>,
 }
 
 impl Default for GatewayConfig {
@@ -49,6 +52,7 @@ impl Default for GatewayConfig {
             prompts: PromptRule::defaults(),
             faults: Faults::default(),
             websocket: WsConfig::default(),
+            oauth: None,
         }
     }
 }

@@ -6,8 +6,9 @@
 //! | GET | `/control/faults` | — | the fault switches |
 //! | POST/PATCH | `/control/faults` | `{"error_rate":0.1, …}` | change switches |
 //! | POST | `/control/faults/trigger` | `{"action":"compete"}` | one-shot fault |
-//! | POST | `/control/session/{login,logout,compete,reset,expire}` | — | session faults |
+//! | POST | `/control/session/{login,logout,compete,compete-authenticated,reset,expire}` | — | session faults |
 //! | POST | `/control/ws/disconnect` | — | drop every websocket |
+//! | POST | `/control/ws/ntf`, `/control/ws/blt` | args object (optional) | push an `ntf` notice / `blt` bulletin |
 //! | POST | `/control/market/step` | `{"steps":n}` | advance the market n steps |
 //! | POST | `/control/market/bar` | `{"conid","open","high","low","close","volume"}` | force the next bar of one instrument |
 //! | POST | `/control/clock/advance` | `{"secs":n}` or `{"ms":n}` | move the service clock |
@@ -27,7 +28,7 @@ use crate::config::MarketMode;
 use crate::faults::FaultAction;
 use crate::market::Injected;
 use crate::market::walk::Ohlcv;
-use crate::state::{Core, Shared};
+use crate::state::{Core, Push, Shared};
 
 type Reply = Result<axum::Json<Value>, ApiError>;
 
@@ -88,6 +89,11 @@ fn market_json(core: &Core) -> Value {
 
 async fn state(State(shared): State<Arc<Shared>>) -> Reply {
     let now = shared.clock.now_ms();
+    let oauth = shared.oauth.as_ref().map(|o| {
+        let st = crate::oauth::lock(o);
+        json!({"consumer_key": st.material().consumer_key, "live_session_token": st.has_token(shared.oauth_now_ms()),
+               "accepted": st.accepted, "refused": st.refused})
+    });
     let core = shared.lock();
     let accounts: Vec<Value> = core
         .accounts
@@ -124,7 +130,11 @@ async fn state(State(shared): State<Arc<Shared>>) -> Reply {
                    "at_broker": core.exchange.broker_working(),
                    "executions": core.exchange.executions.len()},
         "pending_replies": core.pending.len(),
+        "pending_prompts": core.notices.len(),
+        "pending_cancels": core.pending_cancels.len(),
+        "maintenance": core.maintenance.map(|w| json!({"kind": w.kind, "start": w.start.to_rfc3339(), "end": w.end.to_rfc3339()})),
         "penalty_left_ms": core.limiter.penalty_left(now),
+        "oauth": oauth,
         "accounts": accounts,
         "faults": core.faults,
     })))
@@ -160,7 +170,7 @@ async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
         .cloned()
         .ok_or_else(|| ApiError::bad("action is required"))?;
     let action: FaultAction = serde_json::from_value(v.clone())
-        .map_err(|_| ApiError::bad(format!("action: unknown action {v} (login, logout, compete, reset, expire-session, disconnect-websockets)")))?;
+        .map_err(|_| ApiError::bad(format!("action: unknown action {v} (login, logout, compete, compete-authenticated, reset, expire-session, disconnect-websockets)")))?;
     act(&shared, action)
 }
 
@@ -169,6 +179,7 @@ async fn session_action(State(shared): State<Arc<Shared>>, Path(what): Path<Stri
         "login" => FaultAction::Login,
         "logout" => FaultAction::Logout,
         "compete" => FaultAction::Compete,
+        "compete-authenticated" => FaultAction::CompeteAuthenticated,
         "reset" => FaultAction::Reset,
         "expire" => FaultAction::ExpireSession,
         other => return Err(ApiError::NotFound(format!("/control/session/{other}"))),
@@ -178,6 +189,33 @@ async fn session_action(State(shared): State<Arc<Shared>>, Path(what): Path<Stri
 
 async fn ws_disconnect(State(shared): State<Arc<Shared>>) -> Reply {
     act(&shared, FaultAction::DisconnectWebsockets)
+}
+
+/// `POST /control/ws/ntf` / `blt`: push a notice or bulletin to every websocket; the body
+/// is the frame's `args` (an object), or empty for a sample one.
+async fn notify(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body: Bytes) -> Reply {
+    let m = body_object(&body)?;
+    let (push, args) = match kind.as_str() {
+        "ntf" => {
+            let args = if m.is_empty() {
+                json!({"id": "INDICATIVE_DATA_SUGGESTION", "text": "CFD quotes reference the trade, volume and bid/ask market data on the underlying STK", "title": "Warning", "url": "https://interactivebrokers.com/"})
+            } else {
+                Value::Object(m)
+            };
+            (Push::Notice(args.clone()), args)
+        }
+        "blt" => {
+            let args = if m.is_empty() {
+                json!({"id": "BLT-1", "message": "Exchange connectivity issue: some order routes are delayed"})
+            } else {
+                Value::Object(m)
+            };
+            (Push::Bulletin(args.clone()), args)
+        }
+        other => return Err(ApiError::NotFound(format!("/control/ws/{other}"))),
+    };
+    shared.lock().push(push);
+    Ok(axum::Json(json!({"sent": kind, "args": args})))
 }
 
 async fn step(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
@@ -273,7 +311,13 @@ async fn executions(State(shared): State<Arc<Shared>>) -> Reply {
         .exchange
         .executions
         .iter()
-        .map(|e| e.json(&core.market.contracts[e.index], &user, None))
+        .map(|e| {
+            let mut v = e.json(&core.market.contracts[e.index], &user, None);
+            if let Value::Object(m) = &mut v {
+                m.insert("coid".into(), json!(e.coid));
+            }
+            v
+        })
         .collect();
     Ok(axum::Json(Value::Array(list)))
 }
@@ -293,6 +337,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/control/faults/trigger", post(trigger))
         .route("/control/session/{action}", post(session_action))
         .route("/control/ws/disconnect", post(ws_disconnect))
+        .route("/control/ws/{kind}", post(notify))
         .route("/control/market/step", post(step))
         .route("/control/market/bar", post(bar))
         .route("/control/clock/advance", post(advance))

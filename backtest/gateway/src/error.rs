@@ -34,6 +34,9 @@ pub enum GatewayError {
     /// Generating the self-signed certificate or building the TLS config failed.
     #[error("tls: {0}")]
     Tls(String),
+    /// The OAuth directory could not be read, written or generated.
+    #[error("oauth: {}: {message}", path.display())]
+    OAuth { path: PathBuf, message: String },
     /// Binding or serving the socket failed.
     #[error("io: {context}: {source}")]
     Io {

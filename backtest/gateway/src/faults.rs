@@ -37,6 +37,42 @@ pub struct Faults {
     pub ws_disconnect_secs: u64,
     /// One-shot faults at fixed times after start-up (service clock).
     pub schedule: Vec<ScheduledFault>,
+    /// IBKR's nightly and weekend maintenance of this data-centre region, on the market
+    /// clock: `off`, `north-america`, `europe`, `asia`.
+    pub maintenance: MaintenanceRegion,
+    /// Fraction (0–1) of order creations (a submission without questions, or the reply that
+    /// confirms the last question) answered `503` with an empty body after IBKR's 10 s
+    /// backend timeout.
+    pub order_503_rate: f64,
+    /// Whether such a 503'd order exists anyway: `created`, `not-created`, `random`.
+    pub order_503_outcome: Order503,
+    /// The brokerage session stays `authenticated: false, connected: true`; `ssodh/init`
+    /// and `reauthenticate` do not help while this is on.
+    pub stuck_brokerage: bool,
+    /// The next this many `ssodh/init` calls leave the session unauthenticated (counted
+    /// down; each failure decrements it).
+    pub ssodh_init_failures: u32,
+    /// An `smd` subscription not renewed (sent again) for this long goes silent (0 = never).
+    pub smd_lapse_secs: u64,
+    /// Cancels stay `PendingCancel` this long on the service clock before they take effect;
+    /// the order can still fill meanwhile (0 = at once).
+    pub cancel_delay_ms: u64,
+    /// Fraction (0–1) of cancel requests refused.
+    pub cancel_reject_rate: f64,
+    /// Fraction (0–1) of modify requests refused.
+    pub modify_reject_rate: f64,
+    /// Fraction (0–1) of new working orders put in `WarnState` (working, with a warning).
+    pub warn_state_rate: f64,
+    /// `/iserver/account/orders` as IBKR serves it: the first call of a brokerage session
+    /// answers an empty list, and `filters` stop `sor` order updates until a `force=true`
+    /// call (`force=true` itself always answers an empty list).
+    pub orders_quirks: bool,
+    /// Outside US regular trading hours (market clock) the live-orders list is a stale
+    /// cache of the first after-hours answer until a `force=true` call.
+    pub orders_stale_after_hours: bool,
+    /// The commission of an execution arrives in a second `str` frame this much later on
+    /// the service clock (0 = in the execution's own frame).
+    pub late_commission_ms: u64,
 }
 
 impl Default for Faults {
@@ -54,8 +90,44 @@ impl Default for Faults {
             stale_feed: false,
             ws_disconnect_secs: 0,
             schedule: Vec::new(),
+            maintenance: MaintenanceRegion::Off,
+            order_503_rate: 0.0,
+            order_503_outcome: Order503::Random,
+            stuck_brokerage: false,
+            ssodh_init_failures: 0,
+            smd_lapse_secs: 900,
+            cancel_delay_ms: 0,
+            cancel_reject_rate: 0.0,
+            modify_reject_rate: 0.0,
+            warn_state_rate: 0.0,
+            orders_quirks: true,
+            orders_stale_after_hours: false,
+            late_commission_ms: 0,
         }
     }
+}
+
+/// The data-centre region whose maintenance windows apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaintenanceRegion {
+    /// No maintenance windows.
+    #[default]
+    Off,
+    NorthAmerica,
+    Europe,
+    Asia,
+}
+
+/// Whether an order answered with an injected 503 exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Order503 {
+    Created,
+    NotCreated,
+    /// Seeded coin flip per order.
+    #[default]
+    Random,
 }
 
 /// A one-shot fault at `at_secs` after start-up.
@@ -82,16 +154,24 @@ pub enum FaultAction {
     DisconnectWebsockets,
     /// Log the user back in (brokerage session, not primed).
     Login,
+    /// Another platform logs in but this session keeps working for now:
+    /// `authenticated: true, competing: true` (until `ssodh/init` with `compete` or a login).
+    CompeteAuthenticated,
 }
 
 impl Faults {
     /// Check ranges; returns the offending key and why.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !(0.0..=1.0).contains(&self.error_rate) {
-            return Err((
-                "error_rate",
-                format!("must be within 0..1, got {}", self.error_rate),
-            ));
+        for (key, rate) in [
+            ("error_rate", self.error_rate),
+            ("order_503_rate", self.order_503_rate),
+            ("cancel_reject_rate", self.cancel_reject_rate),
+            ("modify_reject_rate", self.modify_reject_rate),
+            ("warn_state_rate", self.warn_state_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err((key, format!("must be within 0..1, got {rate}")));
+            }
         }
         if self.latency_ms > 60_000 || self.latency_jitter_ms > 60_000 {
             return Err((
@@ -283,7 +363,13 @@ impl FaultDice {
 
     /// Should this request get an injected 500?
     pub fn error(&mut self, faults: &Faults) -> bool {
-        faults.error_rate > 0.0 && self.rng.next_f64() < faults.error_rate
+        self.chance(faults.error_rate)
+    }
+
+    /// True with probability `rate` (no draw when the rate is 0, so switched-off faults do
+    /// not shift the seeded sequence of the others).
+    pub fn chance(&mut self, rate: f64) -> bool {
+        rate > 0.0 && self.rng.next_f64() < rate
     }
 
     /// Latency to add to this request, in ms.

@@ -11,6 +11,8 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod faults;
+pub mod maintenance;
+pub mod oauth;
 pub mod prompts;
 pub mod tls;
 

@@ -35,6 +35,20 @@ pub enum PromptTrigger {
     NoMarketData,
 }
 
+/// How a rule asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromptStyle {
+    /// A question in the reply loop (`/iserver/reply/{id}`).
+    Question,
+    /// A server ("reject") prompt with options, answered through `/iserver/notification`;
+    /// the order exists but waits until then (IBKR's `p12`).
+    ServerPrompt,
+}
+
+/// The options of IBKR's `p12` prompt; the last declines.
+pub const P12_OPTIONS: [&str; 3] = ["Use on this order", "Always use", "Do not use"];
+
 /// One `[[prompts]]` rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +60,9 @@ pub struct PromptRule {
     /// Question text; IBKR's wording is used for the common ids when absent.
     #[serde(default)]
     pub text: Option<String>,
+    /// `question` or `server-prompt`; default: `server-prompt` for `p12`, else `question`.
+    #[serde(default)]
+    pub style: Option<PromptStyle>,
 }
 
 /// What a rule looks at.
@@ -108,18 +125,21 @@ impl PromptRule {
                 when: PromptTrigger::PriceAwayPct,
                 threshold: Some(Decimal::from(3)),
                 text: None,
+                style: None,
             },
             PromptRule {
                 message_id: "o451".into(),
                 when: PromptTrigger::OrderValueAbove,
                 threshold: Some(Decimal::from(1_000_000)),
                 text: None,
+                style: None,
             },
             PromptRule {
                 message_id: "o10151".into(),
                 when: PromptTrigger::MarketOutsideRth,
                 threshold: None,
                 text: None,
+                style: None,
             },
         ]
     }
@@ -165,6 +185,15 @@ impl PromptRule {
         }
     }
 
+    /// How this rule asks.
+    pub fn style(&self) -> PromptStyle {
+        self.style.unwrap_or(if self.message_id == "p12" {
+            PromptStyle::ServerPrompt
+        } else {
+            PromptStyle::Question
+        })
+    }
+
     /// The question text for this order.
     pub fn text(&self, f: &OrderFacts) -> String {
         if let Some(t) = &self.text {
@@ -196,6 +225,7 @@ impl PromptRule {
                 if f.rth { "" } else { "This order is placed outside regular trading hours, when liquidity is thin. " }
             ),
             "o10152" => "A Stop Order - i.e. a Stop (Market) Order - is an instruction to buy or sell at the market price once your trigger (\"stop\") price is reached.".to_string(),
+            "p12" => "If your order is not immediately executable, our systems may, depending on market conditions, reject your order if its limit price is more that the allowed amount away from the reference price at that time. If this happens, you will not receive a fill. This is a control designed to ensure that we comply with our regulatory obligations to avoid submitting disruptive orders to the marketplace.\nUse the Price Management Algo?".to_string(),
             "o10331" => format!(
                 "You are about to submit a stop order. Please be aware of the various stop order types available and the risks associated with each one.\n{ask}"
             ),
@@ -204,15 +234,16 @@ impl PromptRule {
     }
 }
 
-/// The questions `rules` ask for one order, skipping suppressed message ids.
+/// The prompts of `style` that `rules` raise for one order, skipping suppressed ids.
 pub fn questions(
     rules: &[PromptRule],
     f: &OrderFacts,
     suppressed: &dyn Fn(&str) -> bool,
+    style: PromptStyle,
 ) -> Vec<Question> {
     rules
         .iter()
-        .filter(|r| !suppressed(&r.message_id) && r.fires(f))
+        .filter(|r| r.style() == style && !suppressed(&r.message_id) && r.fires(f))
         .map(|r| Question {
             message_id: r.message_id.clone(),
             text: r.text(f),
@@ -245,7 +276,7 @@ mod tests {
         let u = build_universe(&[], 0).unwrap();
         let rules = PromptRule::defaults();
         let f = facts(&u[0]);
-        let q = questions(&rules, &f, &|_| false);
+        let q = questions(&rules, &f, &|_| false, PromptStyle::Question);
         assert_eq!(q.len(), 1);
         assert_eq!(q[0].message_id, "o163");
         // ibind strips newlines and matches this phrase.
@@ -257,7 +288,7 @@ mod tests {
             q[0].text
         );
         assert!(
-            questions(&rules, &f, &|id| id == "o163").is_empty(),
+            questions(&rules, &f, &|id| id == "o163", PromptStyle::Question).is_empty(),
             "suppressed"
         );
         let mut m = facts(&u[0]);
@@ -265,7 +296,7 @@ mod tests {
         m.limit = None;
         m.quantity = dec!(10000);
         m.rth = false;
-        let q = questions(&rules, &m, &|_| false);
+        let q = questions(&rules, &m, &|_| false, PromptStyle::Question);
         let ids: Vec<_> = q.iter().map(|q| q.message_id.as_str()).collect();
         assert_eq!(ids, ["o451", "o10151"]);
         assert!(
@@ -287,7 +318,16 @@ mod tests {
             when: PromptTrigger::QuantityAbove,
             threshold: None,
             text: None,
+            style: None,
         };
         assert!(r.validate().is_err());
+        let p12 = PromptRule {
+            message_id: "p12".into(),
+            when: PromptTrigger::Always,
+            threshold: None,
+            text: None,
+            style: None,
+        };
+        assert_eq!(p12.style(), PromptStyle::ServerPrompt);
     }
 }

@@ -26,12 +26,30 @@ use crate::state::{Core, Shared};
 use crate::tls::{TlsIdentity, TlsListener};
 use crate::ws;
 
-/// Build the shared state from a validated config.
+/// Build the shared state from a validated config; `scheme` and `addr` are where it
+/// listens (OAuth signs absolute URLs, and the client files name the base URL).
 fn build_state(
-    config: GatewayConfig,
+    mut config: GatewayConfig,
     shutdown: watch::Receiver<bool>,
+    scheme: &str,
+    addr: std::net::SocketAddr,
 ) -> Result<Arc<Shared>, GatewayError> {
     config.validate()?;
+    let origins = vec![
+        format!("{scheme}://{addr}"),
+        format!("{scheme}://localhost:{}", addr.port()),
+    ];
+    let oauth = match &config.oauth {
+        Some(dir) => {
+            let base = format!("{}/v1/api", origins[0]);
+            let material = crate::oauth::load_or_create(dir, &base)?;
+            tracing::info!(dir = %dir.display(), consumer = %material.consumer_key, "OAuth 1.0a verification on");
+            // No session until a live session token is obtained.
+            config.session.initial = crate::config::InitialSession::None;
+            Some(Mutex::new(crate::oauth::OAuthState::new(material)))
+        }
+        None => None,
+    };
     let start = parse_start(&config.market)?;
     let contracts = build_universe(&config.instruments, start)?;
     let replay = if config.market.data.is_empty() {
@@ -53,6 +71,8 @@ fn build_state(
         clock,
         push,
         shutdown,
+        oauth,
+        origins,
     }))
 }
 
@@ -152,7 +172,10 @@ pub async fn run(
         return run_tls(listener, config, identity, shutdown).await;
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let shared = build_state(config, stop_rx)?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| GatewayError::io("local address", e))?;
+    let shared = build_state(config, stop_rx, "http", addr)?;
     let tasks = spawn_tasks(&shared);
     let app = router(shared);
     let result = axum::serve(listener, app)
@@ -174,7 +197,10 @@ pub async fn run_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let shared = build_state(config, stop_rx.clone())?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| GatewayError::io("local address", e))?;
+    let shared = build_state(config, stop_rx.clone(), "https", addr)?;
     let tasks = spawn_tasks(&shared);
     let tls = TlsListener::new(listener, &identity, stop_rx)?;
     let app = router(shared);

@@ -59,6 +59,13 @@ pub struct Session {
     /// Market-data streams opened by snapshots / `smd`: conid → requested field ids.
     pub streams: HashMap<i64, BTreeSet<String>>,
     pub selected_account: String,
+    /// `/iserver/account/orders` quirks: the next call answers an empty list (the first call
+    /// of a brokerage session).
+    pub orders_cold: bool,
+    /// The stale list served outside regular hours until `force=true`.
+    pub orders_cache: Option<String>,
+    /// A call with `filters` stopped `sor` order updates until a `force=true` call.
+    pub sor_paused: bool,
     rng: Rng,
 }
 
@@ -87,6 +94,9 @@ impl Session {
             suppressed: BTreeSet::new(),
             streams: HashMap::new(),
             selected_account,
+            orders_cold: true,
+            orders_cache: None,
+            sor_paused: false,
             rng,
         }
     }
@@ -112,6 +122,16 @@ impl Session {
         self.streams.clear();
         self.suppressed.clear();
         self.pnl_primed = false;
+        self.orders_cold = true;
+        self.orders_cache = None;
+        self.sor_paused = false;
+    }
+
+    /// Log in with a read-only (SSO) session only, as OAuth's live session token does:
+    /// `/iserver` needs `ssodh/init` next.
+    pub fn login_readonly(&mut self, now: Millis) {
+        self.login(now);
+        self.state = SessionState::ReadOnly;
     }
 
     /// End the session (logout, idle expiry).

@@ -35,8 +35,14 @@ pub enum Push {
     Trades(Vec<Value>),
     /// `spl` arguments.
     Pnl(Value),
-    /// `sts` arguments (authentication changes).
+    /// `sts` arguments (authentication changes); the websocket sends `authenticated` and
+    /// `competing` as separate frames, as IBKR does.
     Status(Value),
+    /// `ntf` arguments (a notice, or a server prompt to answer through
+    /// `/iserver/notification`).
+    Notice(Value),
+    /// `blt` arguments (an urgent bulletin).
+    Bulletin(Value),
     /// Close every websocket (logout, injected disconnect).
     Disconnect,
 }
@@ -62,6 +68,15 @@ pub struct Pending {
     pub remaining: VecDeque<Question>,
 }
 
+/// Orders held behind a server prompt (`p12`) until `/iserver/notification` answers it.
+#[derive(Clone, Debug)]
+pub struct PendingNotice {
+    pub created: Millis,
+    pub order_ids: Vec<u64>,
+    pub message_id: String,
+    pub options: Vec<String>,
+}
+
 /// Everything mutable.
 pub struct Core {
     pub cfg: GatewayConfig,
@@ -82,10 +97,20 @@ pub struct Core {
     /// Counter behind history `serverId`s.
     pub history_serial: u64,
     pub schedule_fired: Vec<bool>,
+    /// Server prompts waiting for an answer, by `reqId`.
+    pub notices: HashMap<String, PendingNotice>,
+    /// Cancels in `PendingCancel`: (order id, account, due on the service clock).
+    pub pending_cancels: Vec<(u64, String, Millis)>,
+    /// Executions whose commission is still to be sent on `str`: (due, execution index).
+    pub late_commissions: VecDeque<(Millis, usize)>,
+    /// The maintenance window in force (market clock), if any.
+    pub maintenance: Option<crate::maintenance::Window>,
     stale: Option<Vec<Quote>>,
     bars: Vec<Bar>,
     last_pnl_push: Option<Millis>,
     last_ws_drop: Millis,
+    /// Service clock at the last housekeeping or request.
+    pub clock_ms: Millis,
     day: i64,
     push: broadcast::Sender<Arc<Push>>,
 }
@@ -96,9 +121,20 @@ pub struct Shared {
     pub clock: ServiceClock,
     pub push: broadcast::Sender<Arc<Push>>,
     pub shutdown: watch::Receiver<bool>,
+    /// OAuth 1.0a verification (`--oauth DIR`); `None` = gateway mode (cookies).
+    pub oauth: Option<Mutex<crate::oauth::OAuthState>>,
+    /// `scheme://host:port` origins a client may have signed (the bound address).
+    pub origins: Vec<String>,
 }
 
 impl Shared {
+    /// Wall-clock epoch ms plus any `/control/clock/advance`: the clock OAuth timestamps
+    /// and live-session-token expiry are judged on.
+    pub fn oauth_now_ms(&self) -> i64 {
+        crate::clock::wall_ms()
+            .saturating_add(i64::try_from(self.clock.offset_ms()).unwrap_or(i64::MAX))
+    }
+
     /// Lock the core (a panicked holder does not poison the emulator for everyone else).
     pub fn lock(&self) -> MutexGuard<'_, Core> {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
@@ -127,10 +163,15 @@ impl Core {
             history_inflight: 0,
             order_json: HashMap::new(),
             history_serial: 4_155_800,
+            notices: HashMap::new(),
+            pending_cancels: Vec::new(),
+            late_commissions: VecDeque::new(),
+            maintenance: None,
             stale: None,
             bars: Vec::with_capacity(16),
             last_pnl_push: None,
             last_ws_drop: now,
+            clock_ms: now,
             day: 0,
             session,
             market,
@@ -201,7 +242,15 @@ impl Core {
         if next.schedule != self.faults.schedule {
             self.schedule_fired = vec![false; next.schedule.len()];
         }
+        let stuck = next.stuck_brokerage && !self.faults.stuck_brokerage;
         self.faults = next;
+        if stuck && self.session.state.brokerage() {
+            self.session.reset();
+            self.pending.clear();
+            self.push(Push::Status(
+                json!({"authenticated": false, "message": "brokerage session not authenticated"}),
+            ));
+        }
     }
 
     /// Book executions and tell the websockets about changed orders and fills.
@@ -229,7 +278,16 @@ impl Core {
                 }
                 None => None,
             };
-            trades.push(e.json(contract, &self.cfg.session.user_name, position));
+            let mut frame = e.json(contract, &self.cfg.session.user_name, position);
+            if self.faults.late_commission_ms > 0 {
+                // IBKR may send the commission in a later frame for the same execution id.
+                if let Value::Object(m) = &mut frame {
+                    m.remove("commission");
+                }
+                let due = self.clock_ms.saturating_add(self.faults.late_commission_ms);
+                self.late_commissions.push_back((due, k));
+            }
+            trades.push(frame);
         }
         let orders: Vec<Value> = changes
             .orders
@@ -279,6 +337,7 @@ impl Core {
             self.push(Push::Market);
         }
         if taken > 0 {
+            self.maintenance_tick();
             let due = self
                 .last_pnl_push
                 .is_none_or(|t| now.saturating_sub(t) >= self.cfg.websocket.pnl_interval_ms);
@@ -315,12 +374,19 @@ impl Core {
     pub fn auth_status(&self, with_fail: bool) -> Value {
         let s = &self.session;
         let auth = s.state.brokerage();
+        let message = if s.competing {
+            "competing session"
+        } else if self.maintenance.is_some() {
+            "maintenance"
+        } else {
+            ""
+        };
         let mut v = json!({
             "authenticated": auth,
             "established": auth,
             "competing": s.competing,
             "connected": s.state != crate::session::SessionState::NoSession,
-            "message": if s.competing { "competing session" } else { "" },
+            "message": message,
             "MAC": "F4:03:43:CD:BD:C0",
             "serverInfo": {"serverName": "TicklineGW1", "serverVersion": concat!("Build tickline-gateway ", env!("CARGO_PKG_VERSION"))},
             "hardware_info": "1c4558e8|F4:03:43:CD:BD:C0",
@@ -348,6 +414,12 @@ impl Core {
                 self.push(Push::Status(
                     json!({"authenticated": false, "competing": true}),
                 ));
+            }
+            FaultAction::CompeteAuthenticated => {
+                if self.session.state.brokerage() {
+                    self.session.competing = true;
+                    self.push(Push::Status(json!({"competing": true})));
+                }
             }
             FaultAction::Reset => {
                 self.session.reset();
@@ -388,5 +460,95 @@ impl Core {
         let ttl = self.cfg.session.reply_ttl_secs.saturating_mul(1_000);
         self.pending
             .retain(|_, p| now.saturating_sub(p.created) < ttl);
+        self.expire_notices(now, ttl);
+        self.clock_ms = now;
+        self.due_cancels(now);
+        self.due_commissions(now);
+        self.maintenance_tick();
+    }
+
+    /// Enter or leave the maintenance window of the configured region (market clock). On
+    /// entry the brokerage session drops to read-only; it stays there after the window until
+    /// the client calls `ssodh/init` again, as after IBKR's reset.
+    pub fn maintenance_tick(&mut self) {
+        let at = chrono::DateTime::from_timestamp_nanos(self.market.now());
+        let window = crate::maintenance::window_at(self.faults.maintenance, at);
+        match (self.maintenance, window) {
+            (None, Some(w)) => {
+                self.maintenance = Some(w);
+                tracing::info!(kind = w.kind, until = %w.end, "maintenance window begins");
+                if self.session.state.brokerage() {
+                    self.session.reset();
+                }
+                self.pending.clear();
+                self.push(Push::Status(
+                    json!({"authenticated": false, "message": "maintenance"}),
+                ));
+            }
+            (Some(_), None) => {
+                self.maintenance = None;
+                tracing::info!("maintenance window ends");
+            }
+            _ => {}
+        }
+    }
+
+    /// Carry out cancels whose `PendingCancel` delay has passed.
+    fn due_cancels(&mut self, now: Millis) {
+        if self.pending_cancels.is_empty() {
+            return;
+        }
+        let due: Vec<(u64, String)> = self
+            .pending_cancels
+            .iter()
+            .filter(|(_, _, at)| *at <= now)
+            .map(|(id, a, _)| (*id, a.clone()))
+            .collect();
+        self.pending_cancels.retain(|(_, _, at)| *at > now);
+        let market_ms = self.market.now_ms();
+        for (id, account) in due {
+            if let Ok(changes) = self.exchange.cancel(&account, id, market_ms) {
+                self.publish(changes);
+            }
+        }
+    }
+
+    /// Send the `str` follow-up frames of late commissions.
+    fn due_commissions(&mut self, now: Millis) {
+        let mut frames = Vec::new();
+        while let Some(&(at, k)) = self.late_commissions.front() {
+            if at > now {
+                break;
+            }
+            self.late_commissions.pop_front();
+            if let Some(e) = self.exchange.executions.get(k) {
+                let contract = &self.market.contracts[e.index];
+                frames.push(e.json(contract, &self.cfg.session.user_name, None));
+            }
+        }
+        if !frames.is_empty() {
+            self.push(Push::Trades(frames));
+        }
+    }
+
+    /// Reject orders whose server prompt was not answered in time.
+    fn expire_notices(&mut self, now: Millis, ttl: Millis) {
+        let expired: Vec<String> = self
+            .notices
+            .iter()
+            .filter(|(_, n)| now.saturating_sub(n.created) >= ttl)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in expired {
+            if let Some(n) = self.notices.remove(&k) {
+                let market_ms = self.market.now_ms();
+                let changes = self.exchange.reject_held(
+                    &n.order_ids,
+                    "Order rejected: the server prompt was not answered in time",
+                    market_ms,
+                );
+                self.publish(changes);
+            }
+        }
     }
 }

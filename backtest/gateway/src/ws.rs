@@ -76,7 +76,24 @@ pub async fn upgrade(
     if !alive {
         return ApiError::Unauthorized.into_response();
     }
-    let oauth = query.as_deref().is_some_and(|q| q.contains("oauth_token="));
+    let token = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "oauth_token")
+            .map(|(_, v)| v.into_owned())
+    });
+    let oauth = match (&shared.oauth, token) {
+        (Some(o), Some(t)) => {
+            match crate::oauth::lock(o).websocket_token(&t, shared.oauth_now_ms()) {
+                Ok(()) => true,
+                Err(reason) => return ApiError::OAuth(reason).into_response(),
+            }
+        }
+        (Some(_), None) => {
+            return ApiError::OAuth("OAuth websocket needs ?oauth_token=<access token>".into())
+                .into_response();
+        }
+        (None, token) => token.is_some(),
+    };
     let authed = oauth || cookie_session(&headers).is_some_and(|s| s == id);
     ws.on_upgrade(move |socket| connection(shared, socket, authed))
 }
@@ -208,11 +225,21 @@ fn parse_command(text: &str) -> Command {
     }
 }
 
+/// One `smd` subscription of a connection.
+#[derive(Default)]
+struct SmdSub {
+    fields: BTreeSet<String>,
+    last: Map<String, Value>,
+    renewed_ms: u64,
+}
+
 /// Per-connection subscriptions and the last values sent (for deltas).
 #[derive(Default)]
 struct Conn {
     authed: bool,
-    smd: BTreeMap<usize, (BTreeSet<String>, Map<String, Value>)>,
+    /// `smd` subscriptions: fields, the last values sent, and when the subscription was
+    /// last (re)sent (service clock; IBKR ends it silently after `smd_lapse_secs`).
+    smd: BTreeMap<usize, SmdSub>,
     sor: bool,
     sor_sent: HashMap<u64, Map<String, Value>>,
     str_on: bool,
@@ -249,11 +276,16 @@ impl Conn {
 const SMD_META: [&str; 6] = ["conid", "conidEx", "_updated", "6119", "server_id", "topic"];
 
 impl Conn {
-    /// The `smd` frames due for every subscription (only changed fields).
-    fn market_frames(&mut self, core: &Core) -> Vec<Value> {
+    /// The `smd` frames due for every live subscription (only changed fields); lapsed ones
+    /// stay silent until renewed.
+    fn market_frames(&mut self, core: &Core, now: u64) -> Vec<Value> {
+        let lapse = core.faults.smd_lapse_secs.saturating_mul(1_000);
         let mut out = Vec::new();
-        for (idx, (fields, last)) in self.smd.iter_mut() {
-            if let Some(f) = smd_delta(core, *idx, fields, last) {
+        for (idx, sub) in self.smd.iter_mut() {
+            if lapse > 0 && now.saturating_sub(sub.renewed_ms) >= lapse {
+                continue;
+            }
+            if let Some(f) = smd_delta(core, *idx, &sub.fields, &mut sub.last) {
                 out.push(f);
             }
         }
@@ -320,17 +352,36 @@ fn smd_delta(
 fn hello(core: &Core) -> Vec<Value> {
     let user = &core.cfg.session.user_name;
     let auth = core.auth_status(true);
-    vec![
+    let mut frames = vec![
         json!({"topic": "system", "success": user, "isFT": false, "isPaper": true}),
         json!({"topic": "act", "args": accounts_json(core)}),
-        json!({"topic": "sts", "args": {
-            "authenticated": core.session.state.brokerage(),
-            "competing": core.session.competing,
-            "message": "", "fail": "",
-            "serverName": auth["serverInfo"]["serverName"], "serverVersion": auth["serverInfo"]["serverVersion"],
-            "username": user,
-        }}),
-    ]
+    ];
+    frames.extend(sts_frames(&json!({
+        "authenticated": core.session.state.brokerage(),
+        "competing": core.session.competing,
+        "message": "", "fail": "",
+        "serverName": auth["serverInfo"]["serverName"], "serverVersion": auth["serverInfo"]["serverVersion"],
+        "username": user,
+    })));
+    frames
+}
+
+/// `sts` frames for status `args`: IBKR sends `authenticated` (with the message and server
+/// details) and `competing` as separate frames.
+fn sts_frames(args: &Value) -> Vec<Value> {
+    let Value::Object(m) = args else {
+        return vec![json!({"topic": "sts", "args": args})];
+    };
+    let mut rest = m.clone();
+    let competing = rest.remove("competing");
+    let mut out = Vec::with_capacity(2);
+    if !rest.is_empty() {
+        out.push(json!({"topic": "sts", "args": Value::Object(rest)}));
+    }
+    if let Some(c) = competing {
+        out.push(json!({"topic": "sts", "args": {"competing": c}}));
+    }
+    out
 }
 
 fn error_frame(topic: &str, message: String) -> Value {
@@ -384,13 +435,14 @@ fn command(shared: &Shared, conn: &mut Conn, cmd: Command) -> Vec<Value> {
                 .or_default()
                 .extend(fields.iter().cloned());
             let entry = conn.smd.entry(idx).or_default();
-            entry.0.extend(fields);
+            entry.fields.extend(fields);
+            entry.renewed_ms = shared.clock.now_ms();
             if core.faults.stale_feed {
                 return Vec::new();
             }
             // A (re)subscription gets every field again.
-            entry.1.clear();
-            smd_delta(&core, idx, &entry.0, &mut entry.1)
+            entry.last.clear();
+            smd_delta(&core, idx, &entry.fields, &mut entry.last)
                 .into_iter()
                 .collect()
         }
@@ -507,15 +559,23 @@ fn on_push(shared: &Shared, conn: &mut Conn, push: &Push) -> Option<Vec<Value>> 
             if conn.smd.is_empty() {
                 Vec::new()
             } else {
+                let now = shared.clock.now_ms();
                 let core = shared.lock();
                 if core.faults.stale_feed {
                     Vec::new()
                 } else {
-                    conn.market_frames(&core)
+                    conn.market_frames(&core, now)
                 }
             }
         }
-        Push::Orders(orders) if conn.sor => conn.order_frame(orders).into_iter().collect(),
+        Push::Orders(orders) if conn.sor => {
+            if shared.lock().session.sor_paused {
+                // A filtered /iserver/account/orders call stopped order updates.
+                Vec::new()
+            } else {
+                conn.order_frame(orders).into_iter().collect()
+            }
+        }
         Push::Trades(trades) if conn.str_on => vec![json!({"topic": "str", "args": trades})],
         Push::Pnl(args) => {
             let mut out = Vec::new();
@@ -530,7 +590,9 @@ fn on_push(shared: &Shared, conn: &mut Conn, push: &Push) -> Option<Vec<Value>> 
             }
             out
         }
-        Push::Status(args) => vec![json!({"topic": "sts", "args": args})],
+        Push::Status(args) => sts_frames(args),
+        Push::Notice(args) => vec![json!({"topic": "ntf", "args": args})],
+        Push::Bulletin(args) => vec![json!({"topic": "blt", "args": args})],
         _ => Vec::new(),
     };
     Some(out)

@@ -451,9 +451,26 @@ pub async fn run_with_input(
 /// `base_url`, overridden by `--base-url` / `IBKR_BASE_URL`), else the gateway at
 /// `--base-url` (default `https://localhost:5000/v1/api`).
 pub fn build_client(args: &IbkrArgs) -> Result<Client, IbkrError> {
+    client_for(
+        args.base_url.as_deref(),
+        args.oauth_config.as_deref(),
+        args.insecure_tls,
+        |_| {},
+    )
+}
+
+/// The client for a gateway at `base_url` (default `https://localhost:5000/v1/api`) or, with
+/// an OAuth settings file, for OAuth 1.0a (`base_url` overriding the file's). `adjust` tunes
+/// the configuration before the client is built.
+pub fn client_for(
+    base_url: Option<&str>,
+    oauth_config: Option<&std::path::Path>,
+    insecure_tls: bool,
+    adjust: impl FnOnce(&mut ClientConfig),
+) -> Result<Client, IbkrError> {
     crate::install_crypto_provider();
-    if let Some(path) = &args.oauth_config {
-        let base_override = args.base_url.clone();
+    if let Some(path) = oauth_config {
+        let base_override = base_url.map(str::to_string);
         let config = OAuthConfig::from_env_or_file_with(Some(path), |name| {
             if name == crate::oauth::ENV_BASE_URL {
                 base_override.clone()
@@ -463,12 +480,14 @@ pub fn build_client(args: &IbkrArgs) -> Result<Client, IbkrError> {
         })?;
         let session = OAuthSession::from_config(config)?;
         let mut cc = ClientConfig::oauth(session.base_url().clone());
-        cc.insecure_tls = args.insecure_tls;
+        cc.insecure_tls = insecure_tls;
+        adjust(&mut cc);
         return Client::oauth(cc, Arc::new(session));
     }
-    let base = args.base_url.as_deref().unwrap_or(DEFAULT_GATEWAY_URL);
+    let base = base_url.unwrap_or(DEFAULT_GATEWAY_URL);
     let mut cc = ClientConfig::gateway(ClientConfig::parse_base_url(base)?);
-    cc.insecure_tls = args.insecure_tls;
+    cc.insecure_tls = insecure_tls;
+    adjust(&mut cc);
     Client::gateway(cc)
 }
 

@@ -52,12 +52,19 @@ struct Inner {
     transport: Transport,
     hub: SessionHub,
     primed: AtomicBool,
+    /// A live-orders call was answered in this brokerage session (IBKR answers the first
+    /// one with an empty list).
+    orders_warm: AtomicBool,
     prime_lock: tokio::sync::Mutex<()>,
     portfolio_primed: AtomicBool,
     /// Incremented by every successful re-authentication (single-flight recovery).
     generation: AtomicU64,
     recover_lock: tokio::sync::Mutex<()>,
     accounts: Mutex<Option<IserverAccounts>>,
+    /// The data-centre region of the account (`ibEntity`), once `/portfolio/accounts` was read.
+    region: Mutex<Option<crate::session::Region>>,
+    /// `/portfolio/accounts` was asked once for the region.
+    region_asked: AtomicBool,
     ws_session: Mutex<Option<Secret>>,
     suppressed: Mutex<Vec<String>>,
     order_gate: tokio::sync::Mutex<()>,
@@ -113,16 +120,33 @@ impl ClientBuilder {
     /// Build the client.
     pub fn build(self) -> Result<Client, IbkrError> {
         let transport = Transport::new(&self.config, self.auth)?;
+        let hub = SessionHub::new();
+        let events = hub.event_sender();
+        transport.set_notifier(Arc::new(move |notice| {
+            let event = match notice {
+                crate::transport::RateNotice::Throttled { endpoint, wait } => {
+                    SessionEvent::RateLimited { endpoint, wait }
+                }
+                crate::transport::RateNotice::PenaltyBox { endpoint, pause } => {
+                    SessionEvent::PenaltyBox { endpoint, pause }
+                }
+                crate::transport::RateNotice::PenaltyOver => SessionEvent::PenaltyOver,
+            };
+            let _ = events.send(event);
+        }));
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
-                hub: SessionHub::new(),
+                hub,
                 primed: AtomicBool::new(false),
+                orders_warm: AtomicBool::new(false),
                 prime_lock: tokio::sync::Mutex::new(()),
                 portfolio_primed: AtomicBool::new(false),
                 generation: AtomicU64::new(0),
                 recover_lock: tokio::sync::Mutex::new(()),
                 accounts: Mutex::new(None),
+                region: Mutex::new(None),
+                region_asked: AtomicBool::new(false),
                 ws_session: Mutex::new(None),
                 suppressed: Mutex::new(Vec::new()),
                 order_gate: tokio::sync::Mutex::new(()),
@@ -276,6 +300,12 @@ impl Client {
     /// Forget priming (after the brokerage session was re-established).
     pub(crate) fn unprime(&self) {
         self.inner.primed.store(false, Ordering::Release);
+        self.inner.orders_warm.store(false, Ordering::Release);
+    }
+
+    /// Mark the live-orders cache of this brokerage session warm; returns whether it was.
+    pub(crate) fn warm_orders(&self) -> bool {
+        self.inner.orders_warm.swap(true, Ordering::AcqRel)
     }
 
     /// Call `/iserver/accounts` once (concurrent callers share the call).
@@ -304,9 +334,43 @@ impl Client {
         }
         let req = ApiRequest::new(&catalog::PORTFOLIO_ACCOUNTS, &[])?;
         let resp = self.inner.transport.send(&req).await?;
-        let _: Vec<crate::models::PortfolioAccount> = decode_json(&req.endpoint(), &resp)?;
+        let accounts: Vec<crate::models::PortfolioAccount> = decode_json(&req.endpoint(), &resp)?;
+        self.remember_region(&accounts);
         self.inner.portfolio_primed.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Note the data-centre region of the (first) account's IBKR entity.
+    pub(crate) fn remember_region(&self, accounts: &[crate::models::PortfolioAccount]) {
+        if let Some(region) = accounts
+            .iter()
+            .filter_map(|a| a.ib_entity.as_deref())
+            .find_map(crate::session::Region::from_ib_entity)
+        {
+            *lock(&self.inner.region) = Some(region);
+        }
+    }
+
+    /// The region whose maintenance windows apply under `config`: the configured one, or
+    /// the account's (read from `/portfolio/accounts` once; North America until known).
+    pub async fn maintenance_region(
+        &self,
+        config: &SessionConfig,
+    ) -> Option<crate::session::Region> {
+        use crate::session::{Maintenance, Region};
+        match config.maintenance {
+            Maintenance::Off => None,
+            Maintenance::Region(r) => Some(r),
+            Maintenance::Auto => {
+                if lock(&self.inner.region).is_none()
+                    && !self.inner.region_asked.swap(true, Ordering::AcqRel)
+                    && let Err(e) = self.prime_portfolio().await
+                {
+                    tracing::debug!(error = %e, "account region unknown; assuming North America");
+                }
+                Some(lock(&self.inner.region).unwrap_or(Region::NorthAmerica))
+            }
+        }
     }
 
     pub(crate) fn mark_portfolio_primed(&self) {
@@ -364,8 +428,11 @@ impl Client {
         Ok(())
     }
 
+    /// Re-authentication is not attempted inside a maintenance window (a planned pause).
     fn recoverable(&self, e: &IbkrError) -> bool {
-        self.inner.auto_recover && (e.is_unauthorized() || e.is_no_bridge())
+        self.inner.auto_recover
+            && (e.is_unauthorized() || e.is_no_bridge())
+            && !self.inner.hub.current().in_maintenance()
     }
 
     /// Re-authenticate unless another task already did since `generation` was read.
@@ -400,6 +467,15 @@ impl Client {
             oauth
                 .ensure_live_session_token(self.inner.transport.http())
                 .await?;
+        }
+        // Never take a session over from another platform unless configured: that would log
+        // out the user's TWS or mobile app.
+        let status = self.auth_status().await?;
+        if status.competing && !config.take_over_competing {
+            tracing::warn!(message = %status.message, "competing session: not taken over");
+            return Err(IbkrError::Competing {
+                message: status.message,
+            });
         }
         self.unprime();
         let init = self.ssodh_init(true, compete).await;

@@ -99,6 +99,15 @@ pub enum IbkrError {
         /// The last `Retry-After` the server sent, if any.
         retry_after: Option<Duration>,
     },
+    /// Repeated 429s put the client in IBKR's penalty box; nothing is sent for `retry_in`.
+    #[error(
+        "{endpoint}: not sent: IBKR penalty box after repeated 429s (paused for another {}s)",
+        retry_in.as_secs()
+    )]
+    PenaltyBox {
+        endpoint: EndpointRef,
+        retry_in: Duration,
+    },
     /// HTTP 500: accepted but failed inside IBKR.
     #[error("{endpoint}: 500 Internal Server Error: {message}")]
     ServerError {
@@ -162,6 +171,12 @@ pub enum IbkrError {
     /// The brokerage session could not be brought up.
     #[error("brokerage session not ready: {0}")]
     SessionNotReady(String),
+    /// Another platform holds the brokerage session and `take_over_competing` is off, so the
+    /// client does not take it over (that would log out the user's TWS or mobile app).
+    #[error(
+        "another platform holds the brokerage session (competing: {message}); not taken over because take_over_competing is false"
+    )]
+    Competing { message: String },
     /// Local I/O (CLI output, files).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -175,7 +190,7 @@ impl IbkrError {
             IbkrError::Unauthorized { .. } => Some(401),
             IbkrError::Forbidden { .. } => Some(403),
             IbkrError::NotFound { .. } => Some(404),
-            IbkrError::RateLimited { .. } => Some(429),
+            IbkrError::RateLimited { .. } | IbkrError::PenaltyBox { .. } => Some(429),
             IbkrError::ServerError { .. } => Some(500),
             IbkrError::Unavailable { .. } => Some(503),
             IbkrError::Status { status, .. } => Some(*status),
@@ -192,6 +207,7 @@ impl IbkrError {
             | IbkrError::Forbidden { endpoint, .. }
             | IbkrError::NotFound { endpoint, .. }
             | IbkrError::RateLimited { endpoint, .. }
+            | IbkrError::PenaltyBox { endpoint, .. }
             | IbkrError::ServerError { endpoint, .. }
             | IbkrError::Unavailable { endpoint, .. }
             | IbkrError::Status { endpoint, .. }
@@ -229,6 +245,23 @@ impl IbkrError {
             ),
             IbkrError::ServerError { .. } | IbkrError::Unavailable { .. } => true,
             IbkrError::Status { status, .. } => (500..600).contains(status),
+            _ => false,
+        }
+    }
+
+    /// True for failures worth trying again later: the connection, timeouts, 5xx, 429 (and
+    /// the penalty box), and a brokerage session that is not ready yet. Permanent refusals
+    /// — 4xx such as `400` for an unknown contract, `401`, `403`, IBKR error bodies, bad
+    /// input or configuration — are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            IbkrError::Transport { kind, .. } => !matches!(kind, TransportErrorKind::Other),
+            IbkrError::RateLimited { .. }
+            | IbkrError::PenaltyBox { .. }
+            | IbkrError::ServerError { .. }
+            | IbkrError::Unavailable { .. }
+            | IbkrError::SessionNotReady(_) => true,
+            IbkrError::Status { status, .. } => (500..600).contains(status) || *status == 429,
             _ => false,
         }
     }

@@ -4,13 +4,15 @@
 //! * [`Client`] — one per session; [`Client::gateway`] for a Client Portal Gateway,
 //!   [`Client::oauth`] for OAuth 1.0a. Endpoint methods are grouped by the reference's
 //!   categories in `endpoints/`; [`catalog::CATALOG`] lists every one of them.
-//! * [`session`] — supervisor task (tickle, re-authentication, competing session, nightly
-//!   reset) publishing [`SessionEvent`]s.
+//! * [`session`] — supervisor task (tickle, re-authentication, competing session, IBKR's
+//!   maintenance windows per region) publishing [`SessionEvent`]s.
 //! * [`ratelimit`] — global and per-endpoint pacing; [`transport`] — retries and backoff.
 //! * [`prompts`] — order questions and the [`PromptPolicy`] that answers them.
 //! * [`marketdata`] — field ids, snapshot parsing, history → engine bars.
 //! * [`cli`] — `tickline ibkr …` commands.
 //! * [`execution`] — [`execution::IbkrExecution`], the engine's `ExecutionClient` for IBKR.
+//! * [`venue`] — IBKR as a venue of the live runtime (`tickline-live`): feed, execution,
+//!   broker reports and session notices behind its traits; [`venue::connect`].
 //! * [`oauth`], [`ws`] — OAuth 1.0a signing and the streaming websocket.
 
 pub mod oauth;
@@ -22,7 +24,6 @@ mod client;
 mod endpoints;
 pub mod error;
 pub mod execution;
-pub mod live;
 pub mod marketdata;
 pub mod models;
 pub mod prompts;
@@ -30,6 +31,7 @@ pub mod ratelimit;
 pub mod secret;
 pub mod session;
 pub mod transport;
+pub mod venue;
 
 #[cfg(test)]
 mod test_samples;
@@ -43,8 +45,10 @@ pub use error::{EndpointRef, IbkrError, TransportErrorKind};
 pub use prompts::{AllowList, PlaceOutcome, Prompt, PromptPolicy, RejectPrompt};
 pub use secret::Secret;
 pub use session::{
-    ResetWindow, SessionConfig, SessionEvent, SessionState, SessionStatus, SupervisorHandle,
+    Maintenance, MaintenanceKind, MaintenanceWindow, Region, SessionClock, SessionConfig,
+    SessionEvent, SessionState, SessionStatus, SupervisorHandle,
 };
 pub use transport::{
-    Auth, ClientConfig, DEFAULT_GATEWAY_URL, PRODUCTION_URL, RetryPolicy, install_crypto_provider,
+    Auth, ClientConfig, DEFAULT_GATEWAY_URL, PRODUCTION_URL, RateNotice, RetryPolicy,
+    install_crypto_provider,
 };

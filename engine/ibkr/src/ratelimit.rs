@@ -1,5 +1,7 @@
 //! Request pacing: one global bucket per session plus IBKR's per-endpoint limits
-//! (reference §3), and the five-request cap on concurrent history calls.
+//! (reference §3), and a cap on concurrent history calls (IBKR allows five; four is what
+//! third-party clients found safe, and the default). A pacing wait longer than
+//! [`RateLimits::warn_wait`] is logged at WARN with the endpoint and its length.
 //!
 //! The buckets are GCRA schedulers on `tokio::time::Instant`: a caller reserves the next free
 //! slot under a short lock and then sleeps until it, so callers are served in arrival order
@@ -59,6 +61,8 @@ pub struct RateLimits {
     pub per_endpoint: bool,
     /// Concurrent `/iserver/marketdata/history` (and `/hmds/history`) requests.
     pub history_concurrency: usize,
+    /// Pacing waits at least this long are logged at WARN (a stalled endpoint shows up).
+    pub warn_wait: Duration,
 }
 
 impl RateLimits {
@@ -68,7 +72,8 @@ impl RateLimits {
             global: Limit::per_second(10),
             global_burst: 1,
             per_endpoint: true,
-            history_concurrency: 5,
+            history_concurrency: 4,
+            warn_wait: Duration::from_secs(6),
         }
     }
 
@@ -203,11 +208,23 @@ impl RateLimiter {
                     .or_insert_with(|| Bucket::new(limit, 1))
                     .reserve(Instant::now())
             };
-            tokio::time::sleep_until(start).await;
+            self.wait(spec, start).await;
         }
         let start = lock(&self.global).reserve(Instant::now());
-        tokio::time::sleep_until(start).await;
+        self.wait(spec, start).await;
         Permit { _history: history }
+    }
+
+    async fn wait(&self, spec: &EndpointSpec, start: Instant) {
+        let wait = start.saturating_duration_since(Instant::now());
+        if wait >= self.config.warn_wait {
+            tracing::warn!(
+                endpoint = %format_args!("{} {}", spec.method, spec.path),
+                wait_ms = wait.as_millis() as u64,
+                "IBKR pacing: request held back"
+            );
+        }
+        tokio::time::sleep_until(start).await;
     }
 
     /// After a 429: no request to this endpoint (or, for endpoints without their own limit,
@@ -296,17 +313,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn history_concurrency_is_capped() {
         let limiter = Arc::new(RateLimiter::new(RateLimits::oauth()));
+        assert_eq!(limiter.config().history_concurrency, 4);
         let mut permits = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..4 {
             permits.push(limiter.acquire(&catalog::HISTORY).await);
         }
         let l = limiter.clone();
-        let sixth = tokio::spawn(async move { l.acquire(&catalog::HISTORY).await });
+        let fifth = tokio::spawn(async move { l.acquire(&catalog::HISTORY).await });
         tokio::time::sleep(Duration::from_secs(60)).await;
-        assert!(!sixth.is_finished());
+        assert!(!fifth.is_finished());
         permits.pop();
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(sixth.is_finished());
+        assert!(fifth.is_finished());
     }
 
     #[test]

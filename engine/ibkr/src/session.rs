@@ -1,6 +1,7 @@
 //! Session supervision: state derived from auth status, events for the engine, and the
 //! supervisor task that tickles, watches the brokerage session, re-authenticates, notices a
-//! competing session and rides out the nightly reset (reference §2).
+//! competing session (never taking it over unless configured) and rides out IBKR's
+//! maintenance windows of the account's region as planned pauses (reference §2.6).
 //!
 //! State is published on a `tokio::sync::watch` channel ([`Client::session_status`]) and
 //! every change as a [`SessionEvent`] on a `tokio::sync::broadcast` channel
@@ -9,9 +10,10 @@
 //! [`Client::session_status`]: crate::Client::session_status
 //! [`Client::session_events`]: crate::Client::session_events
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -76,8 +78,15 @@ pub struct SessionStatus {
     pub state: SessionState,
     /// Last brokerage status seen (auth/status, ssodh/init or tickle).
     pub auth: Option<AuthStatus>,
-    /// Inside the configured nightly-reset window.
-    pub in_reset_window: bool,
+    /// The maintenance window in force (a planned pause), if any.
+    pub maintenance: Option<MaintenanceWindow>,
+}
+
+impl SessionStatus {
+    /// Inside a maintenance window.
+    pub fn in_maintenance(&self) -> bool {
+        self.maintenance.is_some()
+    }
 }
 
 impl Default for SessionStatus {
@@ -85,7 +94,7 @@ impl Default for SessionStatus {
         SessionStatus {
             state: SessionState::Unknown,
             auth: None,
-            in_reset_window: false,
+            maintenance: None,
         }
     }
 }
@@ -100,7 +109,8 @@ pub enum SessionEvent {
     },
     /// The brokerage session dropped (`authenticated:false`).
     BrokerageLost { reason: String },
-    /// Another platform took the brokerage session.
+    /// Another platform holds (or is taking) the brokerage session. It is not taken over
+    /// unless `take_over_competing` is set.
     Competing { message: String },
     /// The competing flag cleared.
     CompetingCleared,
@@ -112,73 +122,177 @@ pub enum SessionEvent {
     SessionExpired { error: String },
     /// `/tickle` failed for another reason.
     TickleFailed { error: String },
-    /// The nightly brokerage reset window began.
-    NightlyResetStarted,
-    /// The nightly brokerage reset window ended.
-    NightlyResetEnded,
+    /// A planned pause: IBKR's maintenance window of the account's region began. No
+    /// re-authentication is attempted until it ends.
+    MaintenanceStarted { window: MaintenanceWindow },
+    /// The maintenance window ended; the brokerage session is re-established next.
+    MaintenanceEnded { window: MaintenanceWindow },
+    /// IBKR answered 429: `endpoint` is paused for `wait`.
+    RateLimited { endpoint: String, wait: Duration },
+    /// Repeated 429s: IBKR's penalty box. The client sends nothing for `pause`; requests
+    /// fail with [`IbkrError::PenaltyBox`] meanwhile.
+    PenaltyBox { endpoint: String, pause: Duration },
+    /// The penalty pause is over.
+    PenaltyOver,
 }
 
-/// The daily brokerage reset (about 01:00 local time of the server region).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ResetWindow {
-    /// Time zone of the server region (`America/New_York` for North America).
-    pub tz: Tz,
-    /// Local start time.
-    pub start: NaiveTime,
-    /// Length of the window.
-    pub duration: Duration,
+/// An IBKR data-centre region: its maintenance windows apply to the accounts it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Region {
+    NorthAmerica,
+    Europe,
+    Asia,
 }
 
-impl ResetWindow {
-    /// North America: 00:55–01:30 US/Eastern.
-    pub fn north_america() -> Self {
-        ResetWindow {
-            tz: chrono_tz::America::New_York,
-            start: NaiveTime::from_hms_opt(0, 55, 0).unwrap_or(NaiveTime::MIN),
-            duration: Duration::from_secs(35 * 60),
+/// Daily or weekend maintenance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MaintenanceKind {
+    Daily,
+    Weekend,
+}
+
+/// One maintenance window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MaintenanceWindow {
+    pub region: Region,
+    pub kind: MaintenanceKind,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Which maintenance schedule the supervisor follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Maintenance {
+    /// None (e.g. an emulator without windows).
+    Off,
+    /// The region of the account (`ibEntity` of `/portfolio/accounts`), North America
+    /// until it is known.
+    #[default]
+    Auto,
+    /// This region.
+    Region(Region),
+}
+
+impl Region {
+    /// Lower-case label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::NorthAmerica => "north-america",
+            Region::Europe => "europe",
+            Region::Asia => "asia",
         }
     }
 
-    /// Europe: 00:55–01:30 Central European time.
-    pub fn europe() -> Self {
-        ResetWindow {
-            tz: chrono_tz::Europe::Zurich,
-            ..ResetWindow::north_america()
+    /// The region of an IBKR entity (`ibEntity`: `IBLLC-US`, `IBUK`, `IBIE`, `IBHK`, …); IBKR
+    /// serves clients from the data centre of their entity's region.
+    pub fn from_ib_entity(entity: &str) -> Option<Region> {
+        let e = entity.trim().to_ascii_uppercase();
+        let e = e.trim_start_matches("IB").trim_start_matches("KR-");
+        let e = e.trim_start_matches('-');
+        match e {
+            "LLC-US" | "LLC" | "US" | "CAN" | "C" | "CA" => Some(Region::NorthAmerica),
+            "UK" | "IE" | "CE" | "LUX" | "EU" | "UKL" => Some(Region::Europe),
+            "HK" | "SG" | "AU" | "JP" | "SJ" | "I" | "IN" | "INDIA" => Some(Region::Asia),
+            _ => None,
         }
     }
 
-    /// Asia: 00:55–01:30 Hong Kong time.
-    pub fn asia() -> Self {
-        ResetWindow {
-            tz: chrono_tz::Asia::Hong_Kong,
-            ..ResetWindow::north_america()
+    /// The published daily windows: (time zone, start, end) local.
+    fn daily(self) -> &'static [DailyWindow] {
+        use chrono_tz::{America, Asia, Europe};
+        match self {
+            Region::NorthAmerica => &[(America::New_York, (0, 15), (1, 45))],
+            Region::Europe => &[(Europe::Zurich, (6, 25), (7, 45))],
+            Region::Asia => &[
+                (Asia::Hong_Kong, (4, 45), (6, 5)),
+                (Asia::Hong_Kong, (20, 15), (21, 15)),
+            ],
         }
     }
 
-    /// True when `at` falls inside the window (on any day; windows crossing midnight work).
-    pub fn contains(&self, at: DateTime<Utc>) -> bool {
-        let local = at.with_timezone(&self.tz);
-        let Ok(len) = chrono::Duration::from_std(self.duration) else {
-            return false;
+    /// The window containing `at`, if any: IBKR's daily reset (local start dates Sunday to
+    /// Friday) — North America 00:15–01:45 US/Eastern, Europe 06:25–07:45 CET, Asia-Pacific
+    /// 04:45–06:05 and 20:15–21:15 Hong Kong — and the weekend maintenance of every region,
+    /// Friday 23:00 to Saturday 03:00 US/Eastern.
+    pub fn maintenance_at(self, at: DateTime<Utc>) -> Option<MaintenanceWindow> {
+        let window = |kind, start: DateTime<Utc>, end: DateTime<Utc>| {
+            (start <= at && at < end).then_some(MaintenanceWindow {
+                region: self,
+                kind,
+                start,
+                end,
+            })
         };
-        // Check the window that starts on the local date and the one of the day before.
-        for days_back in 0..2 {
-            let Some(date) = local
-                .date_naive()
-                .checked_sub_days(chrono::Days::new(days_back))
-            else {
-                continue;
-            };
-            let naive = date.and_time(self.start);
-            let Some(start) = self.tz.from_local_datetime(&naive).earliest() else {
-                continue;
-            };
-            let start = start.with_timezone(&Utc);
-            if at >= start && at < start + len {
-                return true;
-            }
+        let ny = chrono_tz::America::New_York;
+        let friday = (0..2)
+            .map(|back| at.with_timezone(&ny).date_naive() - chrono::Days::new(back))
+            .find(|d| d.weekday() == Weekday::Fri);
+        if let Some(fri) = friday
+            && let (Some(start), Some(end)) = (
+                local_instant(ny, fri, (23, 0)),
+                local_instant(ny, fri + chrono::Days::new(1), (3, 0)),
+            )
+            && let Some(w) = window(MaintenanceKind::Weekend, start, end)
+        {
+            return Some(w);
         }
-        false
+        self.daily().iter().find_map(|&(tz, from, to)| {
+            (0..2).find_map(|back| {
+                let date = at.with_timezone(&tz).date_naive() - chrono::Days::new(back);
+                if date.weekday() == Weekday::Sat {
+                    return None;
+                }
+                let start = local_instant(tz, date, from)?;
+                let end = local_instant(tz, date, to)?;
+                window(MaintenanceKind::Daily, start, end)
+            })
+        })
+    }
+}
+
+/// A daily window: time zone, local start and end (hour, minute).
+type DailyWindow = (Tz, (u32, u32), (u32, u32));
+
+fn local_instant(tz: Tz, date: chrono::NaiveDate, (h, m): (u32, u32)) -> Option<DateTime<Utc>> {
+    let t = NaiveTime::from_hms_opt(h, m, 0)?;
+    tz.from_local_datetime(&date.and_time(t))
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// The wall clock the supervisor judges maintenance windows on (injectable for tests and
+/// emulators whose clock is not the host's).
+#[derive(Clone)]
+pub struct SessionClock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl SessionClock {
+    /// The host's clock.
+    pub fn system() -> Self {
+        SessionClock(Arc::new(Utc::now))
+    }
+
+    /// A clock reading `f`.
+    pub fn new(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        SessionClock(Arc::new(f))
+    }
+
+    /// Now.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+impl PartialEq for SessionClock {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SessionClock {}
+
+impl std::fmt::Debug for SessionClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionClock")
     }
 }
 
@@ -189,7 +303,8 @@ pub struct SessionConfig {
     pub tickle_interval: Duration,
     /// Bring the brokerage session back with `ssodh/init` when it drops.
     pub reauthenticate: bool,
-    /// `compete` flag sent with `ssodh/init` when re-authenticating.
+    /// `compete` flag sent with `ssodh/init` when (re-)authenticating. It is never sent
+    /// while another platform holds the session, unless `take_over_competing`.
     pub compete: bool,
     /// Take the session back when another platform competes (off by default: it would
     /// disconnect the user's TWS or mobile session).
@@ -198,8 +313,16 @@ pub struct SessionConfig {
     pub reauth_polls: u32,
     /// Pause between those polls.
     pub reauth_poll_interval: Duration,
-    /// The nightly reset window (no re-authentication storms inside it).
-    pub reset_window: Option<ResetWindow>,
+    /// Whose maintenance windows to ride out as planned pauses.
+    pub maintenance: Maintenance,
+    /// The clock maintenance windows are judged on.
+    pub clock: SessionClock,
+    /// [`crate::Client::connect`] tries this often when the failures are transient
+    /// (connection refused, timeouts, 5xx, a brokerage session not ready yet).
+    pub startup_attempts: u32,
+    /// Backoff before the second start-up attempt; doubles up to `startup_max_backoff`.
+    pub startup_backoff: Duration,
+    pub startup_max_backoff: Duration,
 }
 
 impl Default for SessionConfig {
@@ -211,7 +334,11 @@ impl Default for SessionConfig {
             take_over_competing: false,
             reauth_polls: 10,
             reauth_poll_interval: Duration::from_secs(1),
-            reset_window: Some(ResetWindow::north_america()),
+            maintenance: Maintenance::Auto,
+            clock: SessionClock::system(),
+            startup_attempts: 5,
+            startup_backoff: Duration::from_secs(1),
+            startup_max_backoff: Duration::from_secs(15),
         }
     }
 }
@@ -236,6 +363,10 @@ impl SessionHub {
 
     pub(crate) fn subscribe_events(&self) -> broadcast::Receiver<SessionEvent> {
         self.events.subscribe()
+    }
+
+    pub(crate) fn event_sender(&self) -> broadcast::Sender<SessionEvent> {
+        self.events.clone()
     }
 
     pub(crate) fn current(&self) -> SessionStatus {
@@ -291,19 +422,29 @@ impl SessionHub {
         );
     }
 
-    /// Record whether we are inside the reset window; emits start/end events.
-    pub(crate) fn set_reset_window(&self, inside: bool) {
-        let mut changed = false;
+    /// Record the maintenance window in force; emits start/end events.
+    pub(crate) fn set_maintenance(&self, window: Option<MaintenanceWindow>) {
+        let mut previous = None;
         self.status.send_modify(|s| {
-            changed = s.in_reset_window != inside;
-            s.in_reset_window = inside;
+            previous = s.maintenance;
+            s.maintenance = window;
         });
-        if changed {
-            self.emit(if inside {
-                SessionEvent::NightlyResetStarted
-            } else {
-                SessionEvent::NightlyResetEnded
-            });
+        match (previous, window) {
+            (None, Some(w)) => {
+                tracing::warn!(
+                    region = w.region.as_str(),
+                    kind = ?w.kind,
+                    until = %w.end,
+                    "IBKR maintenance window: planned pause, no re-authentication until it ends"
+                );
+                self.emit(SessionEvent::MaintenanceStarted { window: w });
+            }
+            (Some(w), None) => self.emit(SessionEvent::MaintenanceEnded { window: w }),
+            (Some(a), Some(b)) if a != b => {
+                self.emit(SessionEvent::MaintenanceEnded { window: a });
+                self.emit(SessionEvent::MaintenanceStarted { window: b });
+            }
+            _ => {}
         }
     }
 }
@@ -350,7 +491,7 @@ pub(crate) fn spawn(client: Client, config: SessionConfig) -> SupervisorHandle {
                 _ = ticker.tick() => {}
                 _ = stopped.changed() => break,
             }
-            supervise_once(&client, &config, Utc::now()).await;
+            supervise_once(&client, &config, config.clock.now()).await;
         }
         tracing::debug!("IBKR session supervisor stopped");
     });
@@ -361,19 +502,29 @@ pub(crate) fn spawn(client: Client, config: SessionConfig) -> SupervisorHandle {
 }
 
 /// One supervision round: tickle, read the brokerage status, react. `now` decides whether
-/// the nightly reset window is open.
+/// a maintenance window of the account's region is open: inside one only `/tickle` keeps
+/// the SSO session alive (a planned pause, no re-authentication storm); after it the
+/// brokerage session is re-established once.
 pub async fn supervise_once(client: &Client, config: &SessionConfig, now: DateTime<Utc>) {
     let hub = client.hub();
-    let in_reset = config.reset_window.is_some_and(|w| w.contains(now));
-    let was_in_reset = hub.current().in_reset_window;
-    hub.set_reset_window(in_reset);
+    let window = client
+        .maintenance_region(config)
+        .await
+        .and_then(|r| r.maintenance_at(now));
+    let was_in_maintenance = hub.current().in_maintenance();
+    hub.set_maintenance(window);
     let status = match client.tickle().await {
         Ok(t) => match t.auth_status().cloned() {
             Some(s) => Ok(s),
+            None if window.is_some() => return,
             None => client.auth_status().await,
         },
         Err(e) => Err(e),
     };
+    if window.is_some() {
+        // Expect failures; wait for the window to close.
+        return;
+    }
     let status = match status {
         Ok(s) => s,
         Err(e) if e.is_unauthorized() => {
@@ -381,7 +532,7 @@ pub async fn supervise_once(client: &Client, config: &SessionConfig, now: DateTi
             hub.emit(SessionEvent::SessionExpired {
                 error: e.to_string(),
             });
-            if config.reauthenticate && !in_reset && client.is_oauth() {
+            if config.reauthenticate && client.is_oauth() {
                 recover(client, config).await;
             }
             return;
@@ -393,17 +544,13 @@ pub async fn supervise_once(client: &Client, config: &SessionConfig, now: DateTi
             return;
         }
     };
-    if in_reset {
-        // Expect failures; wait for the window to close.
-        return;
-    }
     if status.competing {
         if config.take_over_competing {
             recover_with(client, config, true).await;
         }
         return;
     }
-    if !status.authenticated || !status.connected || was_in_reset {
+    if !status.authenticated || !status.connected || was_in_maintenance {
         if config.reauthenticate {
             recover(client, config).await;
         }
@@ -467,28 +614,89 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    /// The published schedule, one row per rule (2024-01-10 is a Wednesday; EST = UTC-5,
+    /// EDT = UTC-4, CET = UTC+1, HKT = UTC+8).
     #[test]
-    fn reset_window_new_york() {
-        let w = ResetWindow::north_america();
-        // 01:00 EST = 06:00 UTC in winter; 01:00 EDT = 05:00 UTC in summer.
-        assert!(w.contains(utc("2024-01-10T06:00:00Z")));
-        assert!(w.contains(utc("2024-07-10T05:00:00Z")));
-        assert!(!w.contains(utc("2024-07-10T06:00:00Z")));
-        assert!(!w.contains(utc("2024-01-10T12:00:00Z")));
-        assert!(w.contains(utc("2024-01-10T05:55:00Z")));
-        assert!(!w.contains(utc("2024-01-10T06:30:00Z")));
+    fn maintenance_windows_by_region() {
+        use Region::*;
+        let table = [
+            (NorthAmerica, "2024-01-10T05:14:59Z", None),
+            (
+                NorthAmerica,
+                "2024-01-10T05:15:00Z",
+                Some(MaintenanceKind::Daily),
+            ),
+            (
+                NorthAmerica,
+                "2024-01-10T06:44:59Z",
+                Some(MaintenanceKind::Daily),
+            ),
+            (NorthAmerica, "2024-01-10T06:45:00Z", None),
+            (
+                NorthAmerica,
+                "2024-07-10T04:15:00Z",
+                Some(MaintenanceKind::Daily),
+            ),
+            (NorthAmerica, "2024-07-10T05:45:00Z", None),
+            // The old rule (00:55-01:30 local everywhere) was wrong: 01:00 Zug is open.
+            (Europe, "2024-01-10T00:00:00Z", None),
+            (Europe, "2024-01-10T05:25:00Z", Some(MaintenanceKind::Daily)),
+            (Europe, "2024-01-10T06:44:00Z", Some(MaintenanceKind::Daily)),
+            (Europe, "2024-01-10T06:45:00Z", None),
+            (Asia, "2024-01-09T20:45:00Z", Some(MaintenanceKind::Daily)),
+            (Asia, "2024-01-09T22:05:00Z", None),
+            (Asia, "2024-01-10T12:15:00Z", Some(MaintenanceKind::Daily)),
+            (Asia, "2024-01-10T13:15:00Z", None),
+            (Asia, "2024-01-10T17:00:00Z", None),
+            // Weekend: Friday 23:00 to Saturday 03:00 New York, every region.
+            (
+                Europe,
+                "2024-01-13T04:30:00Z",
+                Some(MaintenanceKind::Weekend),
+            ),
+            (Asia, "2024-01-13T07:59:00Z", Some(MaintenanceKind::Weekend)),
+            (NorthAmerica, "2024-01-13T08:00:00Z", None),
+            // No daily window starts on a Saturday; Sunday's does.
+            (Asia, "2024-01-13T12:30:00Z", None),
+            (
+                NorthAmerica,
+                "2024-01-14T05:20:00Z",
+                Some(MaintenanceKind::Daily),
+            ),
+        ];
+        for (region, at, kind) in table {
+            assert_eq!(
+                region.maintenance_at(utc(at)).map(|w| w.kind),
+                kind,
+                "{region:?} at {at}"
+            );
+        }
+        let w = Region::NorthAmerica
+            .maintenance_at(utc("2024-01-10T05:30:00Z"))
+            .expect("window");
+        assert_eq!(
+            (w.start, w.end),
+            (utc("2024-01-10T05:15:00Z"), utc("2024-01-10T06:45:00Z"))
+        );
     }
 
     #[test]
-    fn window_crossing_midnight() {
-        let w = ResetWindow {
-            tz: chrono_tz::UTC,
-            start: NaiveTime::from_hms_opt(23, 50, 0).expect("time"),
-            duration: Duration::from_secs(20 * 60),
-        };
-        assert!(w.contains(utc("2024-01-10T23:55:00Z")));
-        assert!(w.contains(utc("2024-01-11T00:05:00Z")));
-        assert!(!w.contains(utc("2024-01-11T00:15:00Z")));
+    fn region_of_the_ib_entity() {
+        for (entity, region) in [
+            ("IBLLC-US", Some(Region::NorthAmerica)),
+            ("IBCAN", Some(Region::NorthAmerica)),
+            ("IBUK", Some(Region::Europe)),
+            ("IBIE", Some(Region::Europe)),
+            ("IBCE", Some(Region::Europe)),
+            ("IBHK", Some(Region::Asia)),
+            ("IBSG", Some(Region::Asia)),
+            ("IBAU", Some(Region::Asia)),
+            ("IBKR-JP", Some(Region::Asia)),
+            ("IBI", Some(Region::Asia)),
+            ("MARS", None),
+        ] {
+            assert_eq!(Region::from_ib_entity(entity), region, "{entity}");
+        }
     }
 
     #[test]
@@ -525,6 +733,12 @@ mod tests {
             ..Default::default()
         };
         hub.observe_auth(&lost, true);
+        let w = Region::Europe
+            .maintenance_at(utc("2024-01-10T05:30:00Z"))
+            .expect("window");
+        hub.set_maintenance(Some(w));
+        hub.set_maintenance(Some(w));
+        hub.set_maintenance(None);
         let mut events = Vec::new();
         while let Ok(e) = rx.try_recv() {
             events.push(e);
@@ -543,6 +757,8 @@ mod tests {
                     from: SessionState::Ready,
                     to: SessionState::ReadOnly
                 },
+                SessionEvent::MaintenanceStarted { window: w },
+                SessionEvent::MaintenanceEnded { window: w },
             ]
         );
     }

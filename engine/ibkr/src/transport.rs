@@ -2,11 +2,17 @@
 //! (gateway cookies or OAuth 1.0a signatures), pacing and retries.
 //!
 //! Retries: a request refused with 429 is retried after `Retry-After` (or an exponential
-//! backoff with jitter, at least [`RetryPolicy::rate_limited_min_delay`]) and the endpoint's
-//! bucket is blocked meanwhile; 503, timeouts and dropped connections are retried only for
-//! requests marked [`RetryMode::Idempotent`]. Order placement uses [`RetryMode::Never`], so
-//! an ambiguous failure is reported to the order layer, which looks the order up before
-//! resubmitting. The number of attempts is always bounded.
+//! backoff with jitter, at least [`RetryPolicy::rate_limited_min_delay`], IBKR's "stop that
+//! endpoint for at least 15 s") and the endpoint's bucket is blocked meanwhile; every such
+//! wait is logged at WARN with the endpoint and its length. [`RetryPolicy::penalty_after`]
+//! 429s in a row mean IBKR's penalty box: the client stops sending for
+//! [`RetryPolicy::penalty_pause`] and answers [`IbkrError::PenaltyBox`] at once meanwhile.
+//! 503, timeouts and dropped connections are retried only for requests marked
+//! [`RetryMode::Idempotent`]. Order placement uses [`RetryMode::Never`], so an ambiguous
+//! failure is reported to the order layer, which looks the order up before resubmitting.
+//! The number of attempts is always bounded, and so is the time: each attempt by
+//! [`ClientConfig::request_timeout`], all attempts and waits of one request together by
+//! [`RetryPolicy::total_timeout`].
 //!
 //! Nothing here logs or reports headers, cookies, bodies or query strings.
 
@@ -58,6 +64,13 @@ pub struct RetryPolicy {
     pub rate_limited_min_delay: Duration,
     /// Largest `Retry-After` honoured; longer values give up instead.
     pub max_retry_after: Duration,
+    /// Bound on one request with all its attempts and waits (`None` = only the attempts
+    /// bound it). A caller's own deadline is kept by dropping the future.
+    pub total_timeout: Option<Duration>,
+    /// This many 429 answers in a row (any endpoint) mean IBKR's penalty box.
+    pub penalty_after: u32,
+    /// How long the client then sends nothing (IBKR: about 10 minutes).
+    pub penalty_pause: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -68,8 +81,34 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             rate_limited_min_delay: Duration::from_secs(15),
             max_retry_after: Duration::from_secs(15 * 60),
+            total_timeout: Some(Duration::from_secs(45)),
+            penalty_after: 6,
+            penalty_pause: Duration::from_secs(10 * 60),
         }
     }
+}
+
+/// What the transport reports about pacing (the client turns these into session events).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RateNotice {
+    /// A 429: the endpoint is paused for `wait`.
+    Throttled { endpoint: String, wait: Duration },
+    /// Repeated 429s: IBKR's penalty box; nothing is sent for `pause`.
+    PenaltyBox { endpoint: String, pause: Duration },
+    /// The penalty pause is over and a request went through.
+    PenaltyOver,
+}
+
+/// Receives [`RateNotice`]s.
+pub type RateNotifier = Arc<dyn Fn(RateNotice) + Send + Sync>;
+
+/// Consecutive 429s and the penalty pause.
+#[derive(Debug, Default)]
+struct PenaltyState {
+    consecutive: u32,
+    until: Option<Instant>,
+    /// The pause ended; the next answer tells whether it is over.
+    probing: bool,
 }
 
 /// Whether a request may be repeated after an ambiguous failure.
@@ -92,7 +131,7 @@ pub struct ClientConfig {
     pub insecure_tls: bool,
     /// Sent on every request (IBKR rejects requests without one).
     pub user_agent: String,
-    /// Whole-request timeout (`None` = no timeout).
+    /// Timeout of each attempt (`None` = none); see also [`RetryPolicy::total_timeout`].
     pub request_timeout: Option<Duration>,
     /// Connect timeout (`None` = none).
     pub connect_timeout: Option<Duration>,
@@ -113,7 +152,7 @@ impl ClientConfig {
             base_url,
             insecure_tls: false,
             user_agent: concat!("tickline/", env!("CARGO_PKG_VERSION")).to_string(),
-            request_timeout: Some(Duration::from_secs(30)),
+            request_timeout: Some(Duration::from_secs(15)),
             connect_timeout: Some(Duration::from_secs(10)),
             retry: RetryPolicy::default(),
             limits: RateLimits::gateway(),
@@ -405,6 +444,8 @@ pub struct Transport {
     insecure_tls: bool,
     bearer: Option<Secret>,
     rng: Mutex<SmallRng>,
+    penalty: Mutex<PenaltyState>,
+    notifier: Mutex<Option<RateNotifier>>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -456,7 +497,90 @@ impl Transport {
             insecure_tls: config.insecure_tls,
             bearer: config.bearer_token.clone(),
             rng: Mutex::new(rng),
+            penalty: Mutex::new(PenaltyState::default()),
+            notifier: Mutex::new(None),
         })
+    }
+
+    /// Where pacing notices go (the client's session events).
+    pub fn set_notifier(&self, notifier: RateNotifier) {
+        *self.notifier.lock().unwrap_or_else(PoisonError::into_inner) = Some(notifier);
+    }
+
+    fn notify(&self, notice: RateNotice) {
+        let n = self
+            .notifier
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(n) = n {
+            n(notice);
+        }
+    }
+
+    /// Time left in the penalty box, if in it.
+    pub fn penalty_left(&self) -> Option<Duration> {
+        let p = self.penalty.lock().unwrap_or_else(PoisonError::into_inner);
+        p.until
+            .and_then(|u| u.checked_duration_since(Instant::now()))
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Count a response: 429s in a row lead into the penalty box.
+    fn record_answer(&self, req: &ApiRequest, rate_limited: bool) {
+        let mut notice = None;
+        {
+            let mut p = self.penalty.lock().unwrap_or_else(PoisonError::into_inner);
+            if !rate_limited {
+                p.consecutive = 0;
+                if std::mem::take(&mut p.probing) {
+                    notice = Some(RateNotice::PenaltyOver);
+                }
+            } else {
+                p.consecutive += 1;
+                if p.probing || p.consecutive >= self.retry.penalty_after.max(1) {
+                    p.probing = false;
+                    p.consecutive = 0;
+                    p.until = Some(Instant::now() + self.retry.penalty_pause);
+                    notice = Some(RateNotice::PenaltyBox {
+                        endpoint: req.endpoint().to_string(),
+                        pause: self.retry.penalty_pause,
+                    });
+                }
+            }
+        }
+        match notice {
+            Some(RateNotice::PenaltyBox { endpoint, pause }) => {
+                tracing::warn!(
+                    %endpoint,
+                    pause_s = pause.as_secs(),
+                    "IBKR penalty box: repeated 429s; sending nothing until the pause is over"
+                );
+                self.notify(RateNotice::PenaltyBox { endpoint, pause });
+            }
+            Some(other) => {
+                tracing::info!("IBKR penalty pause over");
+                self.notify(other);
+            }
+            None => {}
+        }
+    }
+
+    /// Fail fast inside the penalty box.
+    fn check_penalty(&self, req: &ApiRequest) -> Result<(), IbkrError> {
+        let mut p = self.penalty.lock().unwrap_or_else(PoisonError::into_inner);
+        match p.until {
+            Some(u) if u > Instant::now() => Err(IbkrError::PenaltyBox {
+                endpoint: req.endpoint(),
+                retry_in: u - Instant::now(),
+            }),
+            Some(_) => {
+                p.until = None;
+                p.probing = true;
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     /// The underlying reqwest client (shared with the OAuth session).
@@ -500,10 +624,25 @@ impl Transport {
     /// Send a request: pace it, sign it, retry per its mode, and map failures to errors.
     pub async fn send(&self, req: &ApiRequest) -> Result<RawResponse, IbkrError> {
         let max_attempts = self.retry.max_attempts.max(1);
+        let deadline = self.retry.total_timeout.map(|t| Instant::now() + t);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(req).await;
+            self.check_penalty(req)?;
+            let outcome = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, self.attempt(req)).await {
+                    Ok(o) => o,
+                    Err(_) => Attempt::TransportFailed(self.total_timeout_error(req)),
+                },
+                None => self.attempt(req).await,
+            };
+            match &outcome {
+                Attempt::RateLimited { .. } => self.record_answer(req, true),
+                Attempt::Done(_) | Attempt::Failed(_) | Attempt::Unavailable { .. } => {
+                    self.record_answer(req, false)
+                }
+                Attempt::TransportFailed(_) => {}
+            }
             let delay = match &outcome {
                 Attempt::Done(_) | Attempt::Failed(_) => None,
                 Attempt::RateLimited { retry_after, .. } => {
@@ -533,32 +672,59 @@ impl Transport {
                             ..
                         }
                     );
-                    if not_sent || req.retry == RetryMode::Idempotent {
+                    let out_of_time = deadline.is_some_and(|d| Instant::now() >= d);
+                    if !out_of_time && (not_sent || req.retry == RetryMode::Idempotent) {
                         Some(self.backoff(attempt))
                     } else {
                         None
                     }
                 }
             };
+            // A wait that would outlast the request's time budget is not started.
+            let delay = delay.filter(|d| deadline.is_none_or(|dl| Instant::now() + *d < dl));
             match (outcome, delay) {
                 (Attempt::Done(resp), _) => return Ok(resp),
                 (Attempt::Failed(err), _) => return Err(err),
                 (outcome, Some(delay)) if attempt < max_attempts => {
-                    tracing::debug!(
-                        method = %req.spec.method,
-                        path = %req.path,
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying IBKR request"
-                    );
-                    if matches!(outcome, Attempt::RateLimited { .. }) {
+                    let endpoint = req.endpoint();
+                    let delay_ms = delay.as_millis() as u64;
+                    if let Attempt::RateLimited { retry_after } = &outcome {
+                        tracing::warn!(
+                            %endpoint,
+                            wait_ms = delay_ms,
+                            retry_after_s = retry_after.map(|d| d.as_secs()),
+                            attempt,
+                            "IBKR answered 429: pausing this endpoint"
+                        );
+                        self.notify(RateNotice::Throttled {
+                            endpoint: endpoint.to_string(),
+                            wait: delay,
+                        });
                         self.limiter.block_until(req.spec, Instant::now() + delay);
                     } else {
+                        tracing::warn!(
+                            %endpoint,
+                            wait_ms = delay_ms,
+                            attempt,
+                            error = %outcome.describe(),
+                            "IBKR request failed; retrying"
+                        );
                         tokio::time::sleep(delay).await;
                     }
                 }
                 (outcome, _) => return Err(outcome.into_error(req, attempt)),
             }
+        }
+    }
+
+    fn total_timeout_error(&self, req: &ApiRequest) -> IbkrError {
+        IbkrError::Transport {
+            endpoint: req.endpoint(),
+            kind: crate::error::TransportErrorKind::Timeout,
+            message: format!(
+                "no answer within the request budget of {:?} (RetryPolicy::total_timeout)",
+                self.retry.total_timeout.unwrap_or_default()
+            ),
         }
     }
 
@@ -683,6 +849,16 @@ enum Attempt {
 }
 
 impl Attempt {
+    /// A short description for logs (no bodies, no secrets).
+    fn describe(&self) -> String {
+        match self {
+            Attempt::Done(r) => format!("HTTP {}", r.status),
+            Attempt::Failed(e) | Attempt::TransportFailed(e) => e.to_string(),
+            Attempt::RateLimited { .. } => "HTTP 429".into(),
+            Attempt::Unavailable { .. } => "HTTP 503".into(),
+        }
+    }
+
     fn into_error(self, req: &ApiRequest, attempts: u32) -> IbkrError {
         match self {
             Attempt::Done(_) => IbkrError::Config("internal: success treated as error".into()),

@@ -428,6 +428,7 @@ async fn oauth_accounts_runs_the_whole_handshake() {
     assert_eq!(
         verified,
         vec![
+            "POST /v1/api/iserver/auth/status".to_string(),
             "POST /v1/api/iserver/auth/ssodh/init".to_string(),
             "GET /v1/api/iserver/accounts".to_string(),
         ],

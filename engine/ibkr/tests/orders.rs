@@ -398,8 +398,9 @@ async fn server_error_before_registration_resubmits_once() {
 #[tokio::test]
 async fn lagging_lookup_then_duplicate_refusal_finds_the_order() {
     let server = MockServer::with_session().await;
-    // Registered on the first attempt, but invisible to the first two lookups.
-    let state = broker(&server, vec![Attempt::RegisterThen503], 2, false);
+    // Registered on the first attempt, but invisible to the first three live-orders calls
+    // (the first lookup asks twice: IBKR's first answer of a session is empty).
+    let state = broker(&server, vec![Attempt::RegisterThen503], 3, false);
     let client = client_with(&server, None);
     let outcome = client
         .place_order("DU1234567", &ticket("amb-3"))

@@ -1,5 +1,5 @@
 //! Session supervision: keep-alive, brokerage loss → `ssodh/init`, competing session, expiry,
-//! nightly reset, and the supervisor task's schedule.
+//! maintenance windows, and the supervisor task's schedule.
 
 mod common;
 
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use common::{MockServer, Reply};
 use serde_json::{Value, json};
 use tickline_ibkr::session::supervise_once;
-use tickline_ibkr::{Client, ResetWindow, SessionConfig, SessionEvent, SessionState};
+use tickline_ibkr::{Client, Maintenance, Region, SessionConfig, SessionEvent, SessionState};
 use tokio::sync::broadcast;
 
 fn status(authenticated: bool, competing: bool) -> Value {
@@ -56,7 +56,7 @@ fn config() -> SessionConfig {
     SessionConfig {
         reauth_polls: 3,
         reauth_poll_interval: Duration::from_millis(10),
-        reset_window: Some(ResetWindow::north_america()),
+        maintenance: Maintenance::Region(Region::NorthAmerica),
         ..SessionConfig::default()
     }
 }
@@ -176,14 +176,14 @@ async fn expired_session_is_reported() {
 }
 
 #[tokio::test]
-async fn nightly_reset_is_ridden_out() {
+async fn maintenance_window_is_ridden_out() {
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(status(true, false)));
     server_with_state(&server, state.clone());
     let client = common::client(&server);
     supervise_once(&client, &config(), noon()).await;
     let mut events = client.session_events();
-    // 01:05 New York (EDT) = 05:05 UTC: inside the window; the session is down.
+    // 01:05 New York (EDT) = 05:05 UTC: inside North America's 00:15-01:45 window.
     let during = DateTime::parse_from_rfc3339("2024-07-11T05:05:00Z")
         .expect("time")
         .with_timezone(&Utc);
@@ -194,7 +194,7 @@ async fn nightly_reset_is_ridden_out() {
         0,
         "no re-auth during the reset"
     );
-    assert!(client.session_status().in_reset_window);
+    assert!(client.session_status().in_maintenance());
     // After the window the session is brought back even though it looks healthy again.
     let after = DateTime::parse_from_rfc3339("2024-07-11T06:00:00Z")
         .expect("time")
@@ -204,8 +204,14 @@ async fn nightly_reset_is_ridden_out() {
     assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 1);
     let seen = drain(&mut events);
     let pos = |e: &SessionEvent| seen.iter().position(|x| x == e);
-    let started = pos(&SessionEvent::NightlyResetStarted).expect("started");
-    let ended = pos(&SessionEvent::NightlyResetEnded).expect("ended");
+    let started = seen
+        .iter()
+        .position(|e| matches!(e, SessionEvent::MaintenanceStarted { .. }))
+        .expect("started");
+    let ended = seen
+        .iter()
+        .position(|e| matches!(e, SessionEvent::MaintenanceEnded { .. }))
+        .expect("ended");
     let reauth = pos(&SessionEvent::Reauthenticated).expect("re-authenticated");
     assert!(started < ended && ended < reauth, "{seen:?}");
 }
@@ -237,9 +243,10 @@ async fn failed_reauthentication_is_reported() {
             .any(|e| matches!(e, SessionEvent::ReauthenticationFailed { .. })),
         "{seen:?}"
     );
-    // The legacy reauthenticate call was tried as well, and the status polls were bounded.
+    // The legacy reauthenticate call was tried as well, and the status polls were bounded
+    // (one check for a competing session, then at most 3 + 3 polls).
     assert_eq!(server.count("GET", "/v1/api/iserver/reauthenticate"), 1);
-    assert!(server.count("POST", "/v1/api/iserver/auth/status") <= 3 + 3);
+    assert!(server.count("POST", "/v1/api/iserver/auth/status") <= 1 + 3 + 3);
     assert_eq!(client.session_status().state, SessionState::ReadOnly);
 }
 
@@ -250,7 +257,7 @@ async fn supervisor_tickles_every_interval_until_stopped() {
     server_with_state(&server, state);
     let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
         .session_config(SessionConfig {
-            reset_window: None,
+            maintenance: Maintenance::Off,
             ..config()
         })
         .build()

@@ -8,8 +8,8 @@ mod order;
 pub use bar::{Bar, BarSeries, Tick};
 pub use instrument::{Instrument, InstrumentError, InstrumentId, SecType};
 pub use order::{
-    ClientOrderId, Fill, OrderId, OrderModify, OrderRequest, OrderType, Side, TimeInForce,
-    signed_qty,
+    ClientOrderId, ExecId, Fill, InlineStr, OrderId, OrderModify, OrderRequest, OrderType, Side,
+    TimeInForce, signed_qty,
 };
 
 /// A point in time: UTC nanoseconds since the Unix epoch.

@@ -105,25 +105,35 @@ impl TimeInForce {
     }
 }
 
-/// A client order id chosen by the strategy (IBKR `cOID`): up to 32 ASCII characters, stored
-/// inline so requests stay `Copy` and submitting allocates nothing.
+/// Up to `N` printable ASCII bytes stored inline, so the types built on it stay `Copy` and
+/// creating one allocates nothing. Length 0 is the empty string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientOrderId {
+pub struct InlineStr<const N: usize> {
     len: u8,
-    bytes: [u8; 32],
+    bytes: [u8; N],
 }
 
-impl ClientOrderId {
-    pub const MAX_LEN: usize = 32;
+impl<const N: usize> Default for InlineStr<N> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
 
-    /// `None` when `s` is empty, longer than 32 bytes or not printable ASCII.
-    pub fn new(s: &str) -> Option<ClientOrderId> {
-        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
+impl<const N: usize> InlineStr<N> {
+    /// The empty string.
+    pub const EMPTY: Self = InlineStr {
+        len: 0,
+        bytes: [0; N],
+    };
+
+    /// `None` when `s` is longer than `N` bytes or not printable ASCII.
+    pub fn new(s: &str) -> Option<Self> {
+        if s.len() > N || N > u8::MAX as usize || !s.bytes().all(|b| b.is_ascii_graphic()) {
             return None;
         }
-        let mut bytes = [0u8; 32];
+        let mut bytes = [0u8; N];
         bytes[..s.len()].copy_from_slice(s.as_bytes());
-        Some(ClientOrderId {
+        Some(InlineStr {
             len: s.len() as u8,
             bytes,
         })
@@ -131,7 +141,7 @@ impl ClientOrderId {
 
     /// `prefix` followed by the decimal digits of `n`, built without allocating. The prefix
     /// is truncated so the digits always fit.
-    pub fn with_number(prefix: &str, n: u64) -> ClientOrderId {
+    pub fn with_number(prefix: &str, n: u64) -> Self {
         let mut digits = [0u8; 20];
         let mut i = digits.len();
         let mut v = n;
@@ -148,12 +158,13 @@ impl ClientOrderId {
             .bytes()
             .take_while(|b| b.is_ascii_graphic())
             .count()
-            .min(Self::MAX_LEN - digits.len());
-        let mut bytes = [0u8; 32];
+            .min(N.saturating_sub(digits.len()));
+        let mut bytes = [0u8; N];
         bytes[..plen].copy_from_slice(&prefix.as_bytes()[..plen]);
-        bytes[plen..plen + digits.len()].copy_from_slice(digits);
-        ClientOrderId {
-            len: (plen + digits.len()) as u8,
+        let dlen = digits.len().min(N - plen);
+        bytes[plen..plen + dlen].copy_from_slice(&digits[..dlen]);
+        InlineStr {
+            len: (plen + dlen) as u8,
             bytes,
         }
     }
@@ -161,6 +172,36 @@ impl ClientOrderId {
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored.
         std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A client order id (IBKR `cOID`): 1 to 32 printable ASCII characters, stored inline so
+/// requests stay `Copy` and submitting allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientOrderId(InlineStr<32>);
+
+impl ClientOrderId {
+    pub const MAX_LEN: usize = 32;
+
+    /// `None` when `s` is empty, longer than 32 bytes or not printable ASCII.
+    pub fn new(s: &str) -> Option<ClientOrderId> {
+        InlineStr::new(s)
+            .filter(|v| !v.is_empty())
+            .map(ClientOrderId)
+    }
+
+    /// `prefix` followed by the decimal digits of `n`, built without allocating. The prefix
+    /// is truncated so the digits always fit.
+    pub fn with_number(prefix: &str, n: u64) -> ClientOrderId {
+        ClientOrderId(InlineStr::with_number(prefix, n))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
     }
 }
 
@@ -171,6 +212,43 @@ impl fmt::Debug for ClientOrderId {
 }
 
 impl fmt::Display for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A venue's execution id (IBKR `execution_id`, e.g. `0000e0d5.6576fd38.01.01`): up to 48
+/// printable ASCII characters, inline. Empty for venues without one (the simulated broker).
+/// Live runtimes apply each execution id exactly once.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ExecId(InlineStr<48>);
+
+impl ExecId {
+    pub const MAX_LEN: usize = 48;
+    /// No execution id.
+    pub const NONE: ExecId = ExecId(InlineStr::EMPTY);
+
+    /// `None` when `s` is longer than 48 bytes or not printable ASCII.
+    pub fn new(s: &str) -> Option<ExecId> {
+        InlineStr::new(s).map(ExecId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ExecId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExecId({:?})", self.as_str())
+    }
+}
+
+impl fmt::Display for ExecId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -287,6 +365,8 @@ pub struct Fill {
     pub price: Decimal,
     pub commission: Decimal,
     pub ts: Ts,
+    /// The venue's execution id ([`ExecId::NONE`] in backtests).
+    pub exec_id: ExecId,
 }
 
 impl Fill {

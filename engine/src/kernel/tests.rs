@@ -4,7 +4,7 @@ use rust_decimal::dec;
 
 use super::*;
 use crate::clock::SimClock;
-use crate::domain::Side;
+use crate::domain::{ExecId, Side};
 use crate::execution::Prompt;
 use crate::order::PromptDecision;
 
@@ -97,6 +97,7 @@ impl TestExec {
                 price: self.last_close,
                 commission: Decimal::ZERO,
                 ts: self.now,
+                exec_id: ExecId::NONE,
             }));
         }
     }
@@ -344,10 +345,12 @@ fn kill_switch_halts_trading_and_cancels_open_orders() {
         exec,
         Box::new(|k, bar, ctx| {
             if k <= 2 {
+                // The first order is big enough to carry the position the test fakes.
+                let qty = if k == 0 { dec!(1000) } else { dec!(10) };
                 ctx.submit(OrderRequest::limit(
                     bar.instrument,
                     Side::Buy,
-                    dec!(10),
+                    qty,
                     dec!(50),
                 ));
             }
@@ -355,7 +358,8 @@ fn kill_switch_halts_trading_and_cancels_open_orders() {
         vec![],
     );
     h.kernel.on_bar(&bar(0, 100.0));
-    // Fake a position by hand through a fill event on a resting order.
+    // Fake a position by hand through a fill event on a resting order (the kernel books
+    // only fills the order manager accepts, so it must fit the order).
     h.kernel
         .exec_fill_for_test(OrderId(1), dec!(1000), dec!(100));
     h.kernel.on_bar(&bar(1, 100.0));
@@ -371,3 +375,5 @@ fn kill_switch_halts_trading_and_cancels_open_orders() {
     );
     assert_eq!(h.kernel.audit().count(AuditKind::KillSwitch), 1);
 }
+
+mod live;

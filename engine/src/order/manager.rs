@@ -91,6 +91,8 @@ pub enum OmError {
     },
     #[error("order id {got} out of sequence (expected {expected})")]
     OutOfSequence { got: OrderId, expected: OrderId },
+    #[error("orders can only be restored into an empty order manager")]
+    NotEmpty,
 }
 
 /// Owns every order (dense ids from 1) and the list of open ones.
@@ -230,6 +232,29 @@ impl OrderManager {
         })
     }
 
+    /// Take a working order that was placed outside this engine into the books (a live
+    /// run adopting foreign orders at start): it starts working with what the broker says
+    /// is filled. Nothing is sent. The broker's client order id is kept when valid.
+    pub fn adopt(
+        &mut self,
+        id: OrderId,
+        request: OrderRequest,
+        broker_order_id: u64,
+        filled: Decimal,
+        now: Ts,
+    ) -> Result<&Order, OmError> {
+        let state = if filled > Decimal::ZERO {
+            OrderState::PartiallyFilled
+        } else {
+            OrderState::Working
+        };
+        let o = self.push(id, request, state, now)?;
+        o.broker_order_id = Some(broker_order_id);
+        o.filled_qty = filled.min(request.quantity);
+        o.reason = Some("adopted from the broker".into());
+        Ok(o)
+    }
+
     /// Record a request the risk layer refused (it never reaches the broker).
     pub fn deny(
         &mut self,
@@ -251,6 +276,7 @@ impl OrderManager {
         })
     }
 
+    #[inline]
     fn step(
         &mut self,
         id: OrderId,
@@ -263,8 +289,15 @@ impl OrderManager {
             .map_err(|source| OmError::Illegal { id, source })?;
         o.state = next;
         o.updated = now;
-        if prev.is_open() && next.is_terminal() {
+        if prev.is_terminal() == next.is_terminal() {
+            return Ok((prev, next));
+        }
+        if next.is_terminal() {
             self.open.retain(|x| *x != id);
+        } else {
+            // A late acknowledgement or fill of an order given up for rejected.
+            let at = self.open.partition_point(|x| *x < id);
+            self.open.insert(at, id);
         }
         Ok((prev, next))
     }
@@ -346,7 +379,9 @@ impl OrderManager {
                 .map(|s| s.map(update)),
             ExecEvent::Rejected { reason, .. } => {
                 let s = self.step(id, OrderEvent::Rejected, now)?;
-                self.get_mut(id)?.reason = Some(reason.clone());
+                let o = self.get_mut(id)?;
+                o.reason = Some(reason.clone());
+                o.pending_modify = None;
                 audit.record(
                     now,
                     AuditKind::BrokerRejection,
@@ -425,10 +460,47 @@ impl OrderManager {
                 let s = self.step(id, OrderEvent::Expired, now)?;
                 Ok(Some(update(s)))
             }
+            // Commission corrections change no state; the kernel books them against the
+            // fill they belong to.
+            ExecEvent::Commission { .. } => Ok(None),
         }
     }
 
+    /// Take back the orders of an earlier run of the same journal (a live restart): ids must
+    /// be dense from 1 and in order, as this manager assigned them. Open orders are listed
+    /// as open again; the next order gets the id after the last one.
+    pub fn restore(&mut self, orders: Vec<Order>) -> Result<(), OmError> {
+        if !self.orders.is_empty() {
+            return Err(OmError::NotEmpty);
+        }
+        for (i, o) in orders.iter().enumerate() {
+            let expected = OrderId(i as u64 + 1);
+            if o.id != expected {
+                return Err(OmError::OutOfSequence {
+                    got: o.id,
+                    expected,
+                });
+            }
+        }
+        self.open = orders
+            .iter()
+            .filter(|o| o.is_open())
+            .map(|o| o.id)
+            .collect();
+        self.orders = orders;
+        Ok(())
+    }
+
+    /// Replace the commission of an execution: `delta` (new − old) is added to the order's.
+    pub fn adjust_commission(&mut self, id: OrderId, delta: Decimal) -> Result<(), OmError> {
+        self.get_mut(id)?.commission += delta;
+        Ok(())
+    }
+
     /// A broker question: decide with the policy, audit each id, answer, and move the order.
+    /// Questions about a submission hold the order in `AwaitingConfirmation`; questions about
+    /// a modification are answered while it stays `PendingModify` (declined: the
+    /// modification is abandoned, the order works on unchanged).
     fn on_prompt(
         &mut self,
         id: OrderId,
@@ -438,6 +510,7 @@ impl OrderManager {
         audit: &mut AuditLog,
     ) -> Result<Option<(OrderState, OrderState)>, OmError> {
         let (prev, _) = self.step(id, OrderEvent::PromptReceived, now)?;
+        let modifying = prev == OrderState::PendingModify;
         let verdict = self.policy.decide(prompt);
         for (i, (mid, decision)) in verdict.decisions.iter().enumerate() {
             let text = prompt.messages.get(i).map(String::as_str).unwrap_or("");
@@ -469,7 +542,18 @@ impl OrderManager {
             Ok((prev != next).then_some((prev, next)))
         } else {
             let ids = prompt.message_ids.join(",");
-            self.get_mut(id)?.reason = Some(format!("prompt declined by policy: {ids}"));
+            let o = self.get_mut(id)?;
+            if modifying {
+                o.pending_modify = None;
+                audit.record(
+                    now,
+                    AuditKind::BrokerRejection,
+                    Some(id),
+                    format!("modification abandoned: prompt declined by policy: {ids}"),
+                );
+            } else {
+                o.reason = Some(format!("prompt declined by policy: {ids}"));
+            }
             let (_, next) = self.step(id, OrderEvent::PromptDeclined, now)?;
             Ok(Some((prev, next)))
         }

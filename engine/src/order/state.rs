@@ -12,15 +12,25 @@
 //!   Working ──fill──► PartiallyFilled ──fill──► Filled
 //!      │  ╲                 │
 //!      │   ╲modify──► PendingModify ──accepted / rejected──► Working | PartiallyFilled
+//!      │               (prompts answered in place; declined = modification rejected)
 //!      ▼ cancel              ▼ cancel
 //!   PendingCancel ──cancelled──► Cancelled     (fills may still arrive while pending)
 //!      └──cancel rejected──► Working | PartiallyFilled
 //!   PendingSubmit ──cancel──► PendingCancel (cancel before the acknowledgement)
 //!   Working | PartiallyFilled ──expired──► Expired
+//!
+//!  Late events real venues send (applied, never dropped):
+//!   PendingCancel | PendingModify ──rejected──► Rejected   (the order itself was refused)
+//!   Cancelled | Expired ──fill──► (same) or Filled         (IBKR can report a fill late)
+//!   Rejected ──accepted / fill──► Working / PartiallyFilled / Filled
+//!                                 (an acknowledgement after a timed-out submission)
+//!   Filled | Cancelled ──accepted──► (same)               (a late acknowledgement)
 //! ```
 //!
-//! Anything not in the table is an [`IllegalTransition`]: the order manager reports it and
-//! leaves the order unchanged, it never applies it silently.
+//! Terminal states take no more *commands*; a venue's late report is still applied, because
+//! the broker is the truth for fills. Anything not in the table is an [`IllegalTransition`]:
+//! the order manager reports it and leaves the order unchanged, it never applies it
+//! silently.
 
 use serde::Serialize;
 
@@ -47,7 +57,8 @@ pub enum OrderState {
 }
 
 impl OrderState {
-    /// Final states: nothing can happen to the order any more.
+    /// Final states: no command can change the order any more (late venue reports may
+    /// still be applied, see the module docs).
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -162,6 +173,11 @@ pub fn transition(
         (S::PendingModify, E::Expired) => S::Expired,
         (S::PendingModify, E::CancelRequested) => S::PendingCancel,
 
+        // A modification's questions are answered while it is pending.
+        (S::PendingModify, E::PromptReceived | E::PromptConfirmed) => S::PendingModify,
+        (S::PendingModify, E::PromptDeclined) => working,
+        (S::PendingModify, E::Rejected) => S::Rejected,
+
         // Pending cancel: fills can race the cancel.
         (S::PendingCancel, E::Cancelled) => S::Cancelled,
         (S::PendingCancel, E::CancelRejected) => working,
@@ -169,6 +185,20 @@ pub fn transition(
         (S::PendingCancel, E::FinalFill) => S::Filled,
         (S::PendingCancel, E::Expired) => S::Expired,
         (S::PendingCancel, E::ModifyAccepted | E::ModifyRejected) => S::PendingCancel,
+        // The order itself was refused while the cancel was on its way.
+        (S::PendingCancel, E::Rejected) => S::Rejected,
+        // A day order that expires before the broker acknowledged it.
+        (S::PendingSubmit, E::Expired) => S::Expired,
+
+        // Late reports after a final state.
+        (S::Cancelled, E::PartialFill) => S::Cancelled,
+        (S::Expired, E::PartialFill) => S::Expired,
+        (S::Cancelled | S::Expired, E::FinalFill) => S::Filled,
+        (S::Rejected, E::Accepted) => working,
+        (S::Rejected, E::PartialFill) => S::PartiallyFilled,
+        (S::Rejected, E::FinalFill) => S::Filled,
+        (S::Filled, E::Accepted) => S::Filled,
+        (S::Cancelled, E::Accepted | E::Cancelled) => S::Cancelled,
 
         (state, event) => return Err(IllegalTransition { state, event }),
     };
@@ -232,9 +262,41 @@ mod tests {
             (S::Working, E::Expired, false, Some(S::Expired)),
             (S::Filled, E::Cancelled, true, None),
             (S::Filled, E::PartialFill, true, None),
-            (S::Cancelled, E::Accepted, false, None),
+            (S::Filled, E::Accepted, true, Some(S::Filled)),
+            (S::Cancelled, E::Accepted, false, Some(S::Cancelled)),
+            (S::Cancelled, E::Cancelled, true, Some(S::Cancelled)),
             (S::Denied, E::Accepted, false, None),
-            (S::Rejected, E::FinalFill, false, None),
+            (S::Denied, E::FinalFill, false, None),
+            // Late fills and acknowledgements.
+            (S::Cancelled, E::PartialFill, false, Some(S::Cancelled)),
+            (S::Cancelled, E::FinalFill, true, Some(S::Filled)),
+            (S::Expired, E::PartialFill, true, Some(S::Expired)),
+            (S::Expired, E::FinalFill, false, Some(S::Filled)),
+            (S::Rejected, E::FinalFill, false, Some(S::Filled)),
+            (S::Rejected, E::PartialFill, false, Some(S::PartiallyFilled)),
+            (S::Rejected, E::Accepted, false, Some(S::Working)),
+            (S::PendingCancel, E::Rejected, false, Some(S::Rejected)),
+            (S::PendingModify, E::Rejected, true, Some(S::Rejected)),
+            (S::PendingSubmit, E::Expired, false, Some(S::Expired)),
+            // Questions about a modification.
+            (
+                S::PendingModify,
+                E::PromptReceived,
+                false,
+                Some(S::PendingModify),
+            ),
+            (
+                S::PendingModify,
+                E::PromptConfirmed,
+                true,
+                Some(S::PendingModify),
+            ),
+            (
+                S::PendingModify,
+                E::PromptDeclined,
+                true,
+                Some(S::PartiallyFilled),
+            ),
             (S::Working, E::PromptReceived, false, None),
             (
                 S::PendingSubmit,
@@ -250,28 +312,41 @@ mod tests {
         }
     }
 
+    const ALL_EVENTS: [OrderEvent; 14] = [
+        E::PromptReceived,
+        E::PromptConfirmed,
+        E::PromptDeclined,
+        E::Accepted,
+        E::Rejected,
+        E::PartialFill,
+        E::FinalFill,
+        E::ModifyRequested,
+        E::ModifyAccepted,
+        E::ModifyRejected,
+        E::CancelRequested,
+        E::Cancelled,
+        E::CancelRejected,
+        E::Expired,
+    ];
+
+    /// Terminal states take no command (modify, cancel, prompt answers) and a denied order
+    /// (never sent) takes nothing at all; only late venue reports apply to the others.
     #[test]
-    fn terminal_states_accept_nothing() {
-        let all_events = [
-            E::PromptReceived,
-            E::PromptConfirmed,
-            E::PromptDeclined,
-            E::Accepted,
-            E::Rejected,
-            E::PartialFill,
-            E::FinalFill,
-            E::ModifyRequested,
-            E::ModifyAccepted,
-            E::ModifyRejected,
-            E::CancelRequested,
-            E::Cancelled,
-            E::CancelRejected,
-            E::Expired,
-        ];
+    fn terminal_states_take_only_late_venue_reports() {
+        let late = [E::Accepted, E::PartialFill, E::FinalFill, E::Cancelled];
         for s in [S::Denied, S::Filled, S::Cancelled, S::Rejected, S::Expired] {
             assert!(s.is_terminal());
-            for e in all_events {
-                assert!(transition(s, e, true).is_err(), "{s:?} accepted {e:?}");
+            for e in ALL_EVENTS {
+                let got = transition(s, e, true);
+                if s == S::Denied || !late.contains(&e) {
+                    assert!(got.is_err(), "{s:?} accepted {e:?}");
+                }
+            }
+        }
+        // A filled order stays filled whatever arrives late.
+        for e in ALL_EVENTS {
+            if let Ok(next) = transition(S::Filled, e, true) {
+                assert_eq!(next, S::Filled, "{e:?}");
             }
         }
     }

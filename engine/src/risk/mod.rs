@@ -5,11 +5,13 @@
 //! private), and the order manager accepts nothing else: an order that skipped the risk layer
 //! does not compile.
 //!
-//! Checks, in order: kill switch (Active / Reducing / Halted), order validity, max order
+//! Checks, in order: kill switch (Active / Reducing / Halted), entry pause (live link
+//! degraded: only exposure-reducing orders), order validity, max order
 //! quantity, max order notional, price band vs last price, max position per instrument, max
 //! gross exposure, max open orders, max orders per second. Each is off unless configured.
 
 mod config;
+mod entry_pause;
 mod kill_switch;
 mod max_gross_exposure;
 mod max_open_orders;
@@ -23,6 +25,7 @@ mod validity;
 use rust_decimal::Decimal;
 
 pub use config::{KillSwitchAction, RiskConfig};
+pub use entry_pause::{EntryPause, PauseReason};
 pub use kill_switch::{KillSwitch, KillSwitchChange, KillSwitchState};
 pub use max_gross_exposure::MaxGrossExposure;
 pub use max_open_orders::MaxOpenOrders;
@@ -129,6 +132,8 @@ pub enum RefusalReason {
     MaxOpenOrders { open: usize, limit: usize },
     #[error("{count} orders in the last second, the limit is {limit} per second")]
     OrderRate { count: usize, limit: usize },
+    #[error("new entries are paused ({reason}): only orders that reduce the position pass")]
+    EntriesPaused { reason: PauseReason },
 }
 
 /// A refused request: which check said no, and why.
@@ -150,6 +155,7 @@ pub trait RiskCheck: Send {
 /// rate window.
 pub struct RiskChain {
     kill_switch: KillSwitch,
+    pause: EntryPause,
     checks: Vec<Box<dyn RiskCheck>>,
     rate: Option<OrderRateLimiter>,
 }
@@ -184,6 +190,7 @@ impl RiskChain {
                 cfg.kill_switch_action,
                 tz,
             ),
+            pause: EntryPause::default(),
             checks,
             rate: cfg.max_orders_per_second.map(OrderRateLimiter::new),
         }
@@ -220,6 +227,10 @@ impl RiskChain {
                 }
             }
         }
+        self.pause.check(&req, ctx).map_err(|reason| Refusal {
+            check: EntryPause::NAME,
+            reason,
+        })?;
         for c in &self.checks {
             c.check(&req, ctx).map_err(|reason| Refusal {
                 check: c.name(),
@@ -261,9 +272,21 @@ impl RiskChain {
         self.kill_switch.set(state)
     }
 
+    /// Pause new entries (`Some`) or resume them (`None`); returns whether it changed.
+    pub fn set_entries_paused(&mut self, reason: Option<PauseReason>) -> bool {
+        let changed = self.pause.reason != reason;
+        self.pause.reason = reason;
+        changed
+    }
+
+    /// Why entries are paused, if they are.
+    pub fn entries_paused(&self) -> Option<PauseReason> {
+        self.pause.reason
+    }
+
     /// Names of the active checks, in order.
     pub fn check_names(&self) -> Vec<&'static str> {
-        let mut v = vec!["kill_switch"];
+        let mut v = vec!["kill_switch", EntryPause::NAME];
         v.extend(self.checks.iter().map(|c| c.name()));
         if self.rate.is_some() {
             v.push("max_orders_per_second");

@@ -1,6 +1,7 @@
 //! IBKR-style error responses. Validation problems are `400 {"error": "Bad Request: …",
 //! "statusCode": 400}`; unknown paths 404; the session gate 401 (`text/plain`, as the
-//! gateway does when not logged in); pacing 429; injected faults 500.
+//! gateway does when not logged in) and OAuth refusals 401 with the reason; pacing 429;
+//! injected faults 500; backend timeouts and maintenance 503.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,12 @@ pub enum ApiError {
     TooManyRequests,
     /// 500: injected by the `error_rate` fault.
     Injected,
+    /// 503 with an empty body after IBKR's 10 s backend timeout (injected on orders).
+    BackendTimeout,
+    /// 503 with a reason (maintenance window).
+    Unavailable(String),
+    /// 401 from OAuth verification, with the precise reason.
+    OAuth(String),
 }
 
 impl ApiError {
@@ -35,7 +42,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::BadRequestRaw(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::OAuth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::BackendTimeout | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -71,6 +79,16 @@ impl IntoResponse for ApiError {
             ApiError::Injected => {
                 json!({"error": "Internal Server Error (injected fault)", "statusCode": code})
             }
+            ApiError::BackendTimeout => {
+                let mut r = status.into_response();
+                r.headers_mut()
+                    .insert("x-response-time", HeaderValue::from_static("10000ms"));
+                return r;
+            }
+            ApiError::Unavailable(m) => {
+                json!({"error": format!("Service Unavailable: {m}"), "statusCode": code})
+            }
+            ApiError::OAuth(m) => json!({"error": m, "statusCode": code}),
         };
         (status, axum::Json(body)).into_response()
     }

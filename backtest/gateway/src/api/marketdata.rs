@@ -12,7 +12,7 @@ use crate::api::error::ApiError;
 use crate::api::request::{Req, json_conid, parse_conid};
 use crate::contract::Contract;
 use crate::fields::{DEFAULT_FIELDS, snapshot_object};
-use crate::market::history::HBar;
+use crate::market::history::{DEEP_RES_MS, HBar};
 use crate::state::Core;
 use crate::wire::{parse_time_dash, time_dash};
 
@@ -234,9 +234,7 @@ pub fn history(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiError
             })?),
             None => None,
         };
-    let c = &core.market.contracts[idx];
-    let hist = &core.market.history[idx];
-    let res = hist.resolution_ms();
+    let res = core.market.history[idx].resolution_ms();
     if let Span::Fixed(ms) = bar
         && (ms < res || ms % res != 0)
     {
@@ -252,10 +250,22 @@ pub fn history(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiError
         (Some(s), _) => (s - len, s),
         (None, _) => (now - len, now),
     };
+    // Bars of 30 minutes and more can reach back past the stored history.
+    let deep_ok = match bar {
+        Span::Fixed(ms) => ms % DEEP_RES_MS == 0,
+        _ => true,
+    };
+    let deep = if deep_ok {
+        core.market.deep_bars(idx, from, to.min(now + 1))
+    } else {
+        Vec::new()
+    };
+    let c = &core.market.contracts[idx];
+    let hist = &core.market.history[idx];
     let rth_filter = !outside_rth && c.inst.sec_type == SecType::Stk;
     let mut bars: Vec<HBar> = Vec::new();
     let mut last_key = None;
-    for b in hist.range(from, to.min(now + 1)) {
+    for b in deep.iter().chain(hist.range(from, to.min(now + 1))) {
         if rth_filter && !c.is_rth(b.t * 1_000_000) {
             continue;
         }
@@ -310,11 +320,13 @@ pub fn history(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiError
     let data: Vec<Value> = bars
         .iter()
         .map(|b| {
+            // Shown at the contract's decimals (212.43, not 212.43000000000001).
+            let px = |x: f64| (x * pf).round() / pf;
             let mut m = Map::new();
-            m.insert("o".into(), json!(b.open));
-            m.insert("c".into(), json!(b.close));
-            m.insert("h".into(), json!(b.high));
-            m.insert("l".into(), json!(b.low));
+            m.insert("o".into(), json!(px(b.open)));
+            m.insert("c".into(), json!(px(b.close)));
+            m.insert("h".into(), json!(px(b.high)));
+            m.insert("l".into(), json!(px(b.low)));
             m.insert("v".into(), json!(if zero_volume { 0.0 } else { b.volume }));
             m.insert("t".into(), json!(b.t));
             Value::Object(m)

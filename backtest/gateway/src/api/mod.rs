@@ -35,12 +35,15 @@ const MAX_HISTORY_INFLIGHT: usize = 5;
 enum Handler {
     Json(fn(&mut Core, &Req, &[&str]) -> Result<Value, ApiError>),
     Text(fn(&mut Core, &Req, &[&str]) -> Result<String, ApiError>),
+    /// A `text/plain` answer (`/iserver/notification`).
+    Plain(fn(&mut Core, &Req, &[&str]) -> Result<String, ApiError>),
 }
 
 /// What a handler produced.
 enum Answer {
     Json(Value),
     Text(String),
+    Plain(String),
 }
 
 /// Resolve `method` + path segments to a handler.
@@ -51,8 +54,10 @@ fn resolve(method: &str, segs: &[&str]) -> Option<Handler> {
     use orders as o;
     use portfolio as p;
     use session as s;
-    if let ("GET", ["iserver", "account", "orders"]) = (method, segs) {
-        return Some(Handler::Text(o::live_orders));
+    match (method, segs) {
+        ("GET", ["iserver", "account", "orders"]) => return Some(Handler::Text(o::live_orders)),
+        ("POST", ["iserver", "notification"]) => return Some(Handler::Plain(o::notification)),
+        _ => {}
     }
     let h: fn(&mut Core, &Req, &[&str]) -> Result<Value, ApiError> = match (method, segs) {
         ("GET" | "POST", ["tickle"]) => s::tickle,
@@ -180,9 +185,105 @@ fn admit(core: &mut Core, req: &Req, segs: &[&str]) -> Result<u64, ApiError> {
         return Err(ApiError::Injected);
     }
     let latency = core.dice.latency(&core.faults);
+    core.clock_ms = req.now;
+    core.maintenance_tick();
+    if let Some(w) = core.maintenance
+        && in_maintenance_scope(segs)
+    {
+        return Err(ApiError::Unavailable(format!(
+            "IBKR {} maintenance until {}",
+            w.kind,
+            w.end.to_rfc3339()
+        )));
+    }
     gate(core, segs)?;
     core.session.touch(req.now);
     Ok(latency)
+}
+
+/// What a maintenance window takes down: `/iserver/*` (logins included) and `/portfolio/*`;
+/// auth status, `/tickle`, `/trsrv` and `/sso` keep answering.
+fn in_maintenance_scope(segs: &[&str]) -> bool {
+    match segs {
+        ["iserver", "auth", "status"] => false,
+        [first, ..] => matches!(*first, "iserver" | "portfolio" | "md" | "hmds"),
+        [] => false,
+    }
+}
+
+/// The URLs a client may have signed: every origin of the listener (and the `Host` header's)
+/// with the raw path, with and without the query string.
+fn signed_urls(shared: &Shared, parts: &axum::http::request::Parts) -> Vec<String> {
+    let path = parts.uri.path();
+    let query = parts.uri.query();
+    let mut origins = shared.origins.clone();
+    if let (Some(host), Some(scheme)) = (
+        parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok()),
+        shared.origins.first().and_then(|o| o.split_once("://")),
+    ) {
+        let o = format!("{}://{host}", scheme.0);
+        if !origins.contains(&o) {
+            origins.push(o);
+        }
+    }
+    let mut urls = Vec::with_capacity(origins.len() * 2);
+    for o in &origins {
+        if let Some(q) = query {
+            urls.push(format!("{o}{path}?{q}"));
+        }
+        urls.push(format!("{o}{path}"));
+    }
+    urls
+}
+
+/// OAuth mode: verify the request's signature (answering the live-session-token request
+/// itself). `None` lets the request through.
+fn verify_oauth(
+    shared: &Shared,
+    parts: &axum::http::request::Parts,
+    req: &Req,
+) -> Option<Response> {
+    use crate::oauth::{Kind, lock};
+    let oauth = shared.oauth.as_ref()?;
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let urls = signed_urls(shared, parts);
+    let now = shared.oauth_now_ms();
+    if req.path != "oauth/live_session_token" {
+        return match lock(oauth).verify(Kind::Api, &req.method, &urls, header, now) {
+            Ok(_) => None,
+            Err(reason) => Some(ApiError::OAuth(reason).into_response()),
+        };
+    }
+    if req.method != "POST" {
+        return Some(
+            ApiError::MethodNotAllowed {
+                method: req.method.clone(),
+                path: "/v1/api/oauth/live_session_token".into(),
+            }
+            .into_response(),
+        );
+    }
+    let issued = {
+        let mut st = lock(oauth);
+        st.verify(Kind::LiveSessionToken, "POST", &urls, header, now)
+            .and_then(|p| st.issue(&p, now))
+    };
+    Some(match issued {
+        Ok(body) => {
+            let mut core = shared.lock();
+            if core.session.state == SessionState::NoSession {
+                core.session.login_readonly(req.now);
+            }
+            axum::Json(body).into_response()
+        }
+        Err(reason) => ApiError::OAuth(reason).into_response(),
+    })
 }
 
 /// Releases a history slot when the request ends.
@@ -211,6 +312,9 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         now: shared.clock.now_ms(),
     };
     let segs = req.segs();
+    if let Some(answer) = verify_oauth(&shared, &parts, &req) {
+        return answer;
+    }
     let Some(handler) = resolve(&req.method, &segs) else {
         return unresolved(&req.method, &segs, &req.path).into_response();
     };
@@ -239,12 +343,21 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         match handler {
             Handler::Json(h) => h(&mut core, &req, &segs).map(Answer::Json),
             Handler::Text(h) => h(&mut core, &req, &segs).map(Answer::Text),
+            Handler::Plain(h) => h(&mut core, &req, &segs).map(Answer::Plain),
         }
     };
     match result {
         Ok(Answer::Json(v)) => axum::Json(v).into_response(),
         Ok(Answer::Text(text)) => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response(),
+        Ok(Answer::Plain(text)) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
             text,
         )
             .into_response(),

@@ -140,7 +140,7 @@ pub fn place(core: &mut Core, req: &Req, segs: &[&str]) -> Result<Value, ApiErro
     if let Some(c) = duplicate(core, &account, &tickets) {
         return Ok(duplicate_coid(&c));
     }
-    Ok(core.start(PendingAction::Place { account, tickets }, req.now))
+    core.start(PendingAction::Place { account, tickets }, req.now)
 }
 
 fn parse_order_id(s: &str) -> Result<u64, ApiError> {
@@ -193,44 +193,86 @@ pub fn modify(core: &mut Core, req: &Req, segs: &[&str]) -> Result<Value, ApiErr
             side.as_str()
         )));
     }
-    Ok(core.start(
+    if core.dice.chance(core.faults.modify_reject_rate) {
+        return Ok(json!({"error": format!(
+            "Modification of order {id} rejected (injected fault): the exchange refused the change"
+        )}));
+    }
+    core.start(
         PendingAction::Modify {
             account,
             order_id: id,
             ticket,
         },
         req.now,
-    ))
+    )
 }
 
 /// `DELETE /iserver/account/{accountId}/order/{orderId}` (`-1` cancels every working order).
+/// With `cancel_delay_ms` the order shows `PendingCancel` (and may still fill) until the
+/// delay passes.
 pub fn cancel(core: &mut Core, req: &Req, segs: &[&str]) -> Result<Value, ApiError> {
     let account = segs[2].to_string();
     known_account(core, &account)?;
-    let now_ms = core.market.now_ms();
-    if segs[4].trim() == "-1" {
-        for id in core.exchange.working(&account) {
-            if let Ok(changes) = core.exchange.cancel(&account, id, now_ms) {
-                core.publish(changes);
+    let all = segs[4].trim() == "-1";
+    let ids = if all {
+        core.exchange.working(&account)
+    } else {
+        vec![parse_order_id(segs[4])?]
+    };
+    if !all && core.dice.chance(core.faults.cancel_reject_rate) {
+        return Ok(json!({"error": format!(
+            "Cancel of order {} rejected (injected fault): the order could not be cancelled at the exchange",
+            ids[0]
+        )}));
+    }
+    for &id in &ids {
+        match cancel_one(core, &account, id, req.now) {
+            Ok(()) => {}
+            Err(_) if all => {}
+            Err(crate::orders::exchange::OrderError::Unknown(id)) => return Err(unknown_order(id)),
+            Err(crate::orders::exchange::OrderError::Refused(reason)) => {
+                return Ok(json!({"error": reason}));
             }
         }
+    }
+    if all {
         return Ok(
             json!({"msg": "Request was submitted", "order_id": -1, "conid": -1, "account": account}),
         );
     }
-    let id = parse_order_id(segs[4])?;
-    let _ = req;
-    match core.exchange.cancel(&account, id, now_ms) {
-        Ok(changes) => {
-            core.publish(changes);
-            let conid = core.exchange.order(id).map(|o| o.conid).unwrap_or_default();
-            Ok(
-                json!({"msg": "Request was submitted", "order_id": id, "conid": conid, "account": account}),
-            )
-        }
-        Err(crate::orders::exchange::OrderError::Unknown(id)) => Err(unknown_order(id)),
-        Err(crate::orders::exchange::OrderError::Refused(reason)) => Ok(json!({"error": reason})),
-    }
+    let conid = core
+        .exchange
+        .order(ids[0])
+        .map(|o| o.conid)
+        .unwrap_or_default();
+    Ok(
+        json!({"msg": "Request was submitted", "order_id": ids[0], "conid": conid, "account": account}),
+    )
+}
+
+/// Cancel one order now, or after the configured `PendingCancel` delay.
+fn cancel_one(
+    core: &mut Core,
+    account: &str,
+    id: u64,
+    now: crate::clock::Millis,
+) -> Result<(), crate::orders::exchange::OrderError> {
+    let market_ms = core.market.now_ms();
+    let delay = core.faults.cancel_delay_ms;
+    let held = core.exchange.order(id).is_some_and(|o| o.held);
+    let changes = if delay > 0 && !held {
+        let changes = core.exchange.request_cancel(account, id, market_ms)?;
+        core.pending_cancels
+            .retain(|(pending, _, _)| *pending != id);
+        core.pending_cancels
+            .push((id, account.to_string(), now.saturating_add(delay)));
+        changes
+    } else {
+        core.exchange.cancel(account, id, market_ms)?
+    };
+    core.publish(changes);
+    Ok(())
 }
 
 /// `POST /iserver/reply/{replyId}` — `{"confirmed": bool}`.
@@ -248,12 +290,34 @@ pub fn reply(core: &mut Core, req: &Req, segs: &[&str]) -> Result<Value, ApiErro
         }
         None => return Err(ApiError::bad("confirmed is required")),
     };
-    match core.reply(id, confirmed, req.now) {
+    match core.reply(id, confirmed, req.now)? {
         ReplyOutcome::NotFound => Err(ApiError::BadRequestRaw(format!(
             "reply id not found: '{id}'"
         ))),
         ReplyOutcome::Answer(v) => Ok(v),
     }
+}
+
+/// `POST /iserver/notification` — `{"orderId", "reqId", "text"}`: answer a server prompt
+/// (`p12`) with one of its options. Answers a plain string.
+pub fn notification(core: &mut Core, req: &Req, _: &[&str]) -> Result<String, ApiError> {
+    let body = req.json_object()?;
+    let order_id = match body.get("orderId") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::bad("orderId is required (the order id of the prompt)"))?;
+    let req_id = match body.get("reqId") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(ApiError::bad("reqId is required")),
+    };
+    let text = body
+        .get("text")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad("text is required (one of the prompt's options)"))?;
+    core.answer_notice(order_id, &req_id, text)
 }
 
 /// `POST /iserver/questions/suppress` — `{"messageIds": [...]}` (replaces the list).
@@ -331,8 +395,25 @@ pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<String, Api
             }
         }
     }
+    let quirks = core.faults.orders_quirks;
     if req.q_bool("force")? == Some(true) {
+        // The cache is cleared; this answer carries no orders (IBKR's documented behaviour).
+        core.session.orders_cold = false;
+        core.session.orders_cache = None;
+        core.session.sor_paused = false;
         return Ok(json!({"orders": []}).to_string());
+    }
+    if quirks && !filters.is_empty() {
+        // Filters stop order details on the websocket `sor` topic until `force=true`.
+        core.session.sor_paused = true;
+    }
+    if quirks && std::mem::take(&mut core.session.orders_cold) {
+        // The first call of a brokerage session answers before the backend has the orders.
+        return Ok(json!({"orders": [], "snapshot": true}).to_string());
+    }
+    let after_hours = core.faults.orders_stale_after_hours && !us_regular_hours(core);
+    if after_hours && let Some(cached) = &core.session.orders_cache {
+        return Ok(cached.clone());
     }
     let mut orders: Vec<_> = core
         .exchange
@@ -357,7 +438,22 @@ pub fn live_orders(core: &mut Core, req: &Req, _: &[&str]) -> Result<String, Api
         }
     }
     body.push_str("],\"snapshot\":true}");
+    if after_hours {
+        core.session.orders_cache = Some(body.clone());
+    } else {
+        core.session.orders_cache = None;
+    }
     Ok(body)
+}
+
+/// Inside US stock regular hours (09:30–16:00 New York, weekdays) on the market clock.
+fn us_regular_hours(core: &Core) -> bool {
+    use chrono::{Datelike, Timelike};
+    let ny = chrono::DateTime::from_timestamp_nanos(core.market.now())
+        .with_timezone(&chrono_tz::America::New_York);
+    let minutes = ny.hour() * 60 + ny.minute();
+    !matches!(ny.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+        && (9 * 60 + 30..16 * 60).contains(&minutes)
 }
 
 /// `GET /iserver/account/order/status/{orderId}`

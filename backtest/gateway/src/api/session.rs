@@ -52,17 +52,48 @@ pub fn ssodh_init(core: &mut Core, req: &Req, _: &[&str]) -> Result<Value, ApiEr
             "publish: expected true or false, got {p}"
         )));
     }
+    if core.faults.stuck_brokerage {
+        // The session stays "connected but not authenticated"; init does not help.
+        return Ok(core.auth_status(true));
+    }
+    if core.faults.ssodh_init_failures > 0 {
+        core.faults.ssodh_init_failures -= 1;
+        tracing::info!(
+            left = core.faults.ssodh_init_failures,
+            "injected ssodh/init failure"
+        );
+        let mut status = core.auth_status(true);
+        if let Value::Object(m) = &mut status
+            && !core.session.state.brokerage()
+        {
+            m.insert(
+                "fail".into(),
+                json!("brokerage session initialisation failed; retry"),
+            );
+        }
+        return Ok(status);
+    }
     let was = core.session.state;
+    let was_competing = core.session.competing;
+    if compete && core.session.state.brokerage() {
+        // Taking the session back from a platform that logged in meanwhile.
+        core.session.competing = false;
+    }
     if core.session.init_brokerage(compete) && was != core.session.state {
         core.push(Push::Status(
             json!({"authenticated": true, "competing": false}),
         ));
+    } else if was_competing && !core.session.competing {
+        core.push(Push::Status(json!({"competing": false})));
     }
     Ok(core.auth_status(true))
 }
 
 /// `GET|POST /iserver/reauthenticate` (legacy) — `{"message":"triggered"}`.
 pub fn reauthenticate(core: &mut Core, _: &Req, _: &[&str]) -> Result<Value, ApiError> {
+    if core.faults.stuck_brokerage {
+        return Ok(json!({"message": "triggered"}));
+    }
     let was = core.session.state;
     if core.session.init_brokerage(false) && was != core.session.state {
         core.push(Push::Status(json!({"authenticated": true})));

@@ -15,7 +15,7 @@ use crate::config::MarketConfig;
 use crate::contract::Contract;
 use crate::rng::Rng;
 
-use history::History;
+use history::{DEEP_RES_MS, DeepHistory, HBar, History};
 use quote::Quote;
 use replay::Replay;
 use walk::{Ohlcv, Walk};
@@ -44,6 +44,9 @@ pub struct Market {
     source: Source,
     pub quotes: Vec<Quote>,
     pub history: Vec<History>,
+    /// History older than `history`, generated on demand (simulated markets only).
+    deep: Vec<Option<DeepHistory>>,
+    seed: u64,
     now: Ts,
     step_ms: u64,
     rng: Rng,
@@ -73,6 +76,8 @@ impl Market {
             history: (0..contracts.len())
                 .map(|_| History::new(res_ms, cap))
                 .collect(),
+            deep: (0..contracts.len()).map(|_| None).collect(),
+            seed,
             by_conid,
             source: Source::Walk(Vec::new()),
             now: start,
@@ -151,6 +156,32 @@ impl Market {
             Source::Replay(r) => Some(r.remaining()),
             Source::Walk(_) => None,
         }
+    }
+
+    /// Bars of instrument `idx` with `from <= t < to` older than the stored history, at
+    /// [`DEEP_RES_MS`] (empty when replaying files).
+    pub fn deep_bars(&mut self, idx: usize, from: i64, to: i64) -> Vec<HBar> {
+        if self.is_replay() {
+            return Vec::new();
+        }
+        let (Some(first_t), Some(first_open)) =
+            (self.history[idx].first_t(), self.history[idx].first_open())
+        else {
+            return Vec::new();
+        };
+        if from >= first_t {
+            return Vec::new();
+        }
+        let step_ms = self.step_ms.max(1) as f64;
+        let contract = &self.contracts[idx];
+        let seed = self.seed;
+        let deep = self.deep[idx].get_or_insert_with(|| {
+            let mut walk = Walk::new(seed ^ 0xDEE9_0000, contract);
+            walk.set_price(first_open);
+            DeepHistory::new(walk, first_t, DEEP_RES_MS as f64 / step_ms)
+        });
+        deep.extend_to(from);
+        deep.range(from, to.min(first_t)).copied().collect()
     }
 
     /// Index of the contract with `conid`.

@@ -79,6 +79,34 @@ impl Walk {
         }
     }
 
+    /// One bar of `dt_ms` ending at the current price, generated backwards: the walk moves to
+    /// the bar's open, so repeated calls extend history further into the past. `vol_scale`
+    /// scales the per-bar volatility (deep history spreads a trading year's variance over
+    /// the calendar).
+    pub fn back_bar(&mut self, dt_ms: u64, vol_scale: f64, volume_scale: f64) -> Ohlcv {
+        let s = self.vol * vol_scale * (dt_ms as f64 / TRADING_YEAR_MS).sqrt();
+        let close_px = self.price;
+        let open_px = close_px * (-s * self.rng.normal()).exp();
+        self.price = open_px;
+        self.bar_between(open_px, close_px, s, volume_scale)
+    }
+
+    /// A bar from `open_px` to `close_px` with seeded wicks and volume.
+    fn bar_between(&mut self, open_px: f64, close_px: f64, s: f64, volume_scale: f64) -> Ohlcv {
+        let open = on_tick(open_px, self.tick);
+        let close = on_tick(close_px, self.tick);
+        let wick_hi = open_px.max(close_px) * (1.0 + 0.5 * s * self.rng.next_f64());
+        let wick_lo = open_px.min(close_px) * (1.0 - 0.5 * s * self.rng.next_f64());
+        let v = self.mean_volume * volume_scale * (0.5 + self.rng.next_f64());
+        Ohlcv {
+            open,
+            high: on_tick(wick_hi, self.tick).max(open.max(close)),
+            low: on_tick(wick_lo, self.tick).min(open.min(close)),
+            close,
+            volume: ((v / self.lot).round() * self.lot).max(0.0),
+        }
+    }
+
     /// `n` bars of `dt_ms` ending at the current price (generated backwards, so the walk's
     /// starting price is where history ends), oldest first.
     pub fn backfill(&mut self, n: usize, dt_ms: u64, volume_scale: f64) -> Vec<Ohlcv> {
@@ -87,22 +115,9 @@ impl Walk {
         for i in (0..n).rev() {
             closes[i] = closes[i + 1] * (-s * self.rng.normal()).exp();
         }
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let open = on_tick(closes[i], self.tick);
-            let close = on_tick(closes[i + 1], self.tick);
-            let wick_hi = closes[i].max(closes[i + 1]) * (1.0 + 0.5 * s * self.rng.next_f64());
-            let wick_lo = closes[i].min(closes[i + 1]) * (1.0 - 0.5 * s * self.rng.next_f64());
-            let v = self.mean_volume * volume_scale * (0.5 + self.rng.next_f64());
-            out.push(Ohlcv {
-                open,
-                high: on_tick(wick_hi, self.tick).max(open.max(close)),
-                low: on_tick(wick_lo, self.tick).min(open.min(close)),
-                close,
-                volume: ((v / self.lot).round() * self.lot).max(0.0),
-            });
-        }
-        out
+        (0..n)
+            .map(|i| self.bar_between(closes[i], closes[i + 1], s, volume_scale))
+            .collect()
     }
 }
 

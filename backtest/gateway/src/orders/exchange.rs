@@ -134,8 +134,15 @@ impl Exchange {
 
     /// Place validated tickets (one order, a bracket or an OCA group) for `account`.
     /// Returns the new order ids in ticket order. The caller has checked `cOID` uniqueness
-    /// and parent references.
-    pub fn place(&mut self, account: &str, tickets: &[Ticket], now_ms: i64) -> (Vec<u64>, Changes) {
+    /// and parent references. With `hold` the orders exist but wait (`PendingSubmit`) behind
+    /// a server prompt until [`Exchange::release_held`] or [`Exchange::reject_held`].
+    pub fn place(
+        &mut self,
+        account: &str,
+        tickets: &[Ticket],
+        now_ms: i64,
+        hold: bool,
+    ) -> (Vec<u64>, Changes) {
         let ids: Vec<u64> = tickets
             .iter()
             .map(|_| {
@@ -192,17 +199,19 @@ impl Exchange {
                     parent,
                     children: Vec::new(),
                     oca,
-                    status: if parent.is_some() && !parent_filled {
+                    status: if parent.is_some() && !parent_filled && !hold {
                         OrderStatus::PreSubmitted
                     } else {
                         OrderStatus::PendingSubmit
                     },
                     filled: Decimal::ZERO,
                     filled_value: Decimal::ZERO,
-                    held: parent.is_some() && !parent_filled,
+                    held: hold || (parent.is_some() && !parent_filled),
                     created_ms: now_ms,
                     last_ms: now_ms,
                     reason: None,
+                    warning: None,
+                    awaiting_prompt: hold,
                 },
             );
             if let Some(p) = parent
@@ -222,6 +231,100 @@ impl Exchange {
         (ids, changes)
     }
 
+    /// A server prompt was answered in favour: the held orders go to the market (bracket
+    /// children keep waiting for their parent).
+    pub fn release_held(&mut self, ids: &[u64], now_ms: i64) -> Changes {
+        let mut changes = Changes::default();
+        for &id in ids {
+            let Some(parent) = self
+                .orders
+                .get(&id)
+                .filter(|o| o.awaiting_prompt)
+                .map(|o| o.parent)
+            else {
+                continue;
+            };
+            let parent_filled = parent.is_none_or(|p| {
+                self.orders
+                    .get(&p)
+                    .is_some_and(|po| po.status == OrderStatus::Filled)
+            });
+            if let Some(o) = self.orders.get_mut(&id) {
+                o.awaiting_prompt = false;
+                o.last_ms = now_ms;
+                changes.touch(id);
+                if parent_filled {
+                    o.held = false;
+                } else {
+                    o.status = OrderStatus::PreSubmitted;
+                }
+            }
+            if parent_filled {
+                self.submit(id);
+            }
+        }
+        changes.merge(self.drain(now_ms));
+        changes
+    }
+
+    /// A server prompt was declined or expired: the held orders become `Inactive`.
+    pub fn reject_held(&mut self, ids: &[u64], reason: &str, now_ms: i64) -> Changes {
+        let mut changes = Changes::default();
+        for &id in ids {
+            if let Some(o) = self.orders.get_mut(&id)
+                && o.awaiting_prompt
+            {
+                o.awaiting_prompt = false;
+                o.status = OrderStatus::Inactive;
+                o.reason = Some(reason.to_string());
+                o.last_ms = now_ms;
+                changes.touch(id);
+            }
+        }
+        changes
+    }
+
+    /// Put a working order in `WarnState` with `warning` (fills and cancels still work).
+    pub fn set_warning(&mut self, id: u64, warning: &str, now_ms: i64) -> Changes {
+        let mut changes = Changes::default();
+        if let Some(o) = self.orders.get_mut(&id)
+            && matches!(o.status, OrderStatus::Submitted | OrderStatus::PreSubmitted)
+        {
+            o.status = OrderStatus::WarnState;
+            o.warning = Some(warning.to_string());
+            o.last_ms = now_ms;
+            changes.touch(id);
+        }
+        changes
+    }
+
+    /// Start a delayed cancel: the order shows `PendingCancel` and keeps working at the
+    /// simulated broker (it may still fill) until [`Exchange::cancel`] is called.
+    pub fn request_cancel(
+        &mut self,
+        account: &str,
+        id: u64,
+        now_ms: i64,
+    ) -> Result<Changes, OrderError> {
+        let o = self
+            .orders
+            .get_mut(&id)
+            .filter(|o| o.account == account)
+            .ok_or(OrderError::Unknown(id))?;
+        if o.status.is_terminal() {
+            return Err(OrderError::Refused(format!(
+                "OrderID {id} cannot be cancelled: it is {}",
+                o.status.as_str()
+            )));
+        }
+        o.status = OrderStatus::PendingCancel;
+        o.last_ms = now_ms;
+        Ok(Changes {
+            orders: vec![id],
+            fills: Vec::new(),
+        })
+    }
+
     /// Replace a working order's ticket (same contract and side).
     pub fn modify(
         &mut self,
@@ -235,7 +338,7 @@ impl Exchange {
             .get_mut(&id)
             .filter(|o| o.account == account)
             .ok_or(OrderError::Unknown(id))?;
-        if o.status.is_terminal() {
+        if o.status.is_terminal() || o.status == OrderStatus::PendingCancel {
             return Err(OrderError::Refused(format!(
                 "Cannot modify order {id}: it is {}",
                 o.status.as_str()
@@ -412,6 +515,11 @@ impl Exchange {
                 o.last_ms = ts_ms;
                 o.status = if o.filled >= o.quantity {
                     OrderStatus::Filled
+                } else if matches!(
+                    o.status,
+                    OrderStatus::PendingCancel | OrderStatus::WarnState
+                ) {
+                    o.status
                 } else {
                     OrderStatus::Submitted
                 };
@@ -480,8 +588,9 @@ impl Exchange {
             ExecEvent::ModifyRejected { reason, .. } | ExecEvent::CancelRejected { reason, .. } => {
                 self.last_refusal = Some((id, reason.clone()));
             }
-            ExecEvent::Prompt { .. } => {
-                // The simulated broker runs without prompt rules; the HTTP layer asks.
+            ExecEvent::Prompt { .. } | ExecEvent::Commission { .. } => {
+                // The simulated broker runs without prompt rules (the HTTP layer asks) and
+                // reports every commission with its fill.
             }
         }
     }

@@ -16,6 +16,10 @@ pub enum OrderStatus {
     PendingSubmit,
     PreSubmitted,
     Submitted,
+    /// Working, with a warning (`WarnState`).
+    WarnState,
+    /// A cancel was requested and is not confirmed yet; the order can still fill.
+    PendingCancel,
     Filled,
     Cancelled,
     Inactive,
@@ -27,6 +31,8 @@ impl OrderStatus {
             OrderStatus::PendingSubmit => "PendingSubmit",
             OrderStatus::PreSubmitted => "PreSubmitted",
             OrderStatus::Submitted => "Submitted",
+            OrderStatus::WarnState => "WarnState",
+            OrderStatus::PendingCancel => "PendingCancel",
             OrderStatus::Filled => "Filled",
             OrderStatus::Cancelled => "Cancelled",
             OrderStatus::Inactive => "Inactive",
@@ -47,6 +53,8 @@ impl OrderStatus {
             OrderStatus::PendingSubmit => "pending_submit",
             OrderStatus::PreSubmitted => "pre_submitted",
             OrderStatus::Submitted => "submitted",
+            OrderStatus::WarnState => "warn_state",
+            OrderStatus::PendingCancel => "pending_cancel",
             OrderStatus::Filled => "filled",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Inactive => "inactive",
@@ -58,6 +66,8 @@ impl OrderStatus {
             OrderStatus::PendingSubmit => ("#FFFFFF", "#3399CC"),
             OrderStatus::PreSubmitted => ("#FFFFFF", "#0000CC"),
             OrderStatus::Submitted => ("#000000", "#00F000"),
+            OrderStatus::WarnState => ("#000000", "#FFFF00"),
+            OrderStatus::PendingCancel => ("#FFFFFF", "#AD0000"),
             OrderStatus::Filled => ("#FFFFFF", "#000000"),
             OrderStatus::Cancelled | OrderStatus::Inactive => ("#FFFFFF", "#AD0000"),
         }
@@ -68,6 +78,8 @@ impl OrderStatus {
             OrderStatus::PendingSubmit => "Order Pending Submit",
             OrderStatus::PreSubmitted => "Order Pre-Submitted",
             OrderStatus::Submitted => "Order Submitted",
+            OrderStatus::WarnState => "Order Submitted with a warning",
+            OrderStatus::PendingCancel => "Order Pending Cancel",
             OrderStatus::Filled => "Order Filled",
             OrderStatus::Cancelled => "Order Cancelled",
             OrderStatus::Inactive => "Order Inactive",
@@ -110,6 +122,10 @@ pub struct OrderRecord {
     pub created_ms: i64,
     pub last_ms: i64,
     pub reason: Option<String>,
+    /// The warning of a `WarnState` order.
+    pub warning: Option<String>,
+    /// Held behind an unanswered server prompt (`p12`).
+    pub awaiting_prompt: bool,
 }
 
 fn type_names(t: OrderType) -> (&'static str, &'static str) {
@@ -262,6 +278,9 @@ impl OrderRecord {
             if let Some(r) = &self.reason {
                 m.insert("order_cancellation_by_system_reason".into(), json!(r));
             }
+            if let Some(w) = &self.warning {
+                m.insert("warning_message".into(), json!(w));
+            }
         }
         v
     }
@@ -325,6 +344,9 @@ impl OrderRecord {
             }
             if let Some(p) = self.parent {
                 m.insert("parent_order_id".into(), json!(p));
+            }
+            if let Some(w) = &self.warning {
+                m.insert("warning_message".into(), json!(w));
             }
         }
         v

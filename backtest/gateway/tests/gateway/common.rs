@@ -114,6 +114,33 @@ impl Gw {
         .await
     }
 
+    /// A POST whose raw response (headers, content type) the test inspects.
+    pub async fn post_raw(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Advance the service clock.
+    pub async fn advance_secs(&self, secs: u64) {
+        let (s, v) = self
+            .post("/control/clock/advance", json!({"secs": secs}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    /// The live orders of ACCT (`GET /iserver/account/orders` with `query`).
+    pub async fn live_orders(&self, query: &str) -> Vec<Value> {
+        let (s, v) = self
+            .get(&format!("/v1/api/iserver/account/orders{query}"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v["orders"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         Self::finish(
             self.http
@@ -264,6 +291,20 @@ impl Ws {
                 return Some(v);
             }
         }
+    }
+
+    /// Read the hello frames: `system`, `act` and the two `sts` frames (IBKR sends
+    /// `authenticated` and `competing` separately). Returns the two `sts` frames.
+    pub async fn hello(&mut self) -> (Value, Value) {
+        assert_eq!(self.next().await.expect("system")["topic"], "system");
+        assert_eq!(self.next().await.expect("act")["topic"], "act");
+        let auth = self.next().await.expect("sts authenticated");
+        let competing = self.next().await.expect("sts competing");
+        assert_eq!(
+            (&auth["topic"], &competing["topic"]),
+            (&json!("sts"), &json!("sts"))
+        );
+        (auth, competing)
     }
 
     /// Round-trip a `tic`: every command sent before has been handled.

@@ -124,15 +124,22 @@ async fn history_allows_five_concurrent_requests() {
 async fn session_expiry_and_forced_logout_reach_the_websocket() {
     let gw = Gw::ready(ready()).await;
     let mut ws = gw.ws().await;
-    ws.next_topic("sts").await.unwrap();
+    ws.hello().await;
     gw.post("/control/session/compete", json!({})).await;
+    // Separate frames, as IBKR sends them: authenticated first, then competing.
     let sts = ws.next_topic("sts").await.unwrap();
-    assert_eq!(sts["args"]["competing"], true);
+    assert_eq!(sts["args"], json!({"authenticated": false}));
+    let sts = ws.next_topic("sts").await.unwrap();
+    assert_eq!(sts["args"], json!({"competing": true}));
     gw.post("/v1/api/iserver/auth/ssodh/init", json!({"compete": true}))
         .await;
     assert_eq!(
         ws.next_topic("sts").await.unwrap()["args"]["authenticated"],
         true
+    );
+    assert_eq!(
+        ws.next_topic("sts").await.unwrap()["args"],
+        json!({"competing": false})
     );
     gw.post("/control/clock/advance", json!({"secs": 400}))
         .await;
@@ -150,12 +157,12 @@ async fn session_expiry_and_forced_logout_reach_the_websocket() {
 async fn websocket_disconnects_on_demand_and_periodically() {
     let gw = Gw::ready(ready()).await;
     let mut ws = gw.ws().await;
-    ws.next_topic("sts").await.unwrap();
+    ws.hello().await;
     gw.post("/control/ws/disconnect", json!({})).await;
     assert!(ws.next().await.is_none());
     gw.faults(json!({"ws_disconnect_secs": 30})).await;
     let mut ws = gw.ws().await;
-    ws.next_topic("sts").await.unwrap();
+    ws.hello().await;
     gw.post("/control/clock/advance", json!({"secs": 31})).await;
     assert!(ws.next().await.is_none());
     gw.stop().await;

@@ -129,8 +129,8 @@ async fn history_bars_sizes_and_rth() {
         .await;
     assert_eq!(
         v["data"].as_array().unwrap().len(),
-        1,
-        "two days of history, one regular session"
+        5,
+        "a week of daily bars (Dec 26-29 and Jan 1), most from the deep history before the two stored days"
     );
     let (_, v) = gw
         .get("/v1/api/iserver/marketdata/history?conid=12087792&period=2h&bar=30min")

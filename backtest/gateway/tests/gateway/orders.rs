@@ -36,6 +36,8 @@ async fn limit_order_lifecycle_and_cancel() {
     );
     assert_eq!(st["limit_price"], "150.00");
     assert_eq!(st["size"], "10.0");
+    // The first live-orders call of a session answers an empty list (see the quirks test).
+    gw.get("/v1/api/iserver/account/orders").await;
     let (_, live) = gw.get("/v1/api/iserver/account/orders").await;
     let o = &live["orders"][0];
     assert_eq!(o["orderId"].as_u64().unwrap().to_string(), id);
@@ -187,6 +189,7 @@ fn prompts(rules: &[(&str, PromptTrigger, Option<i64>)]) -> tickline_gateway::Ga
             when: *when,
             threshold: t.map(Into::into),
             text: None,
+            style: None,
         })
         .collect();
     cfg

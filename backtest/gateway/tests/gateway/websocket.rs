@@ -25,6 +25,9 @@ async fn hello_frames_and_session_message() {
         (sts["topic"].clone(), sts["args"]["authenticated"].clone()),
         (json!("sts"), json!(true))
     );
+    assert!(sts["args"].get("competing").is_none(), "{sts}");
+    let sts = ws.next().await.unwrap();
+    assert_eq!(sts, json!({"topic": "sts", "args": {"competing": false}}));
     ws.send("tic").await;
     let tic = ws.next_topic("tic").await.unwrap();
     assert!(tic["lastAccessed"].as_i64().unwrap() > 0);

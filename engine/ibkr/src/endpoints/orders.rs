@@ -164,8 +164,20 @@ impl Client {
     }
 
     /// `GET /iserver/account/orders`: working orders and this session's filled/cancelled
-    /// ones. Pacing 1 / 5 s.
+    /// ones. Pacing 1 / 5 s. IBKR answers the first call of a brokerage session before its
+    /// cache is filled (an empty list): an empty first answer is asked again once.
+    /// `force=true` clears the cache and itself answers no orders.
     pub async fn live_orders(&self, query: &LiveOrdersQuery) -> Result<LiveOrders, IbkrError> {
+        let was_warm = self.warm_orders();
+        let orders = self.live_orders_once(query).await?;
+        if !was_warm && !query.force && orders.orders.is_empty() {
+            tracing::debug!("first live-orders answer of the session is empty; asking again");
+            return self.live_orders_once(query).await;
+        }
+        Ok(orders)
+    }
+
+    async fn live_orders_once(&self, query: &LiveOrdersQuery) -> Result<LiveOrders, IbkrError> {
         let mut req = ApiRequest::new(&catalog::LIVE_ORDERS, &[])?;
         if !query.filters.is_empty() {
             req = req.query("filters", query.filters.join(","));

@@ -69,21 +69,56 @@ impl Client {
 
     /// The start-up sequence (reference §2.2): for OAuth, obtain the live session token and
     /// call `ssodh/init`; for the gateway, call `ssodh/init` only when the brokerage session is
-    /// not authenticated; wait until it is; then prime `/iserver/accounts`.
+    /// not authenticated; wait until it is; then prime `/iserver/accounts`. Transient
+    /// failures (connection refused, timeouts, 5xx, 429, a session that is not ready yet —
+    /// IBKR's `ssodh/init` often needs a few tries) are retried with backoff
+    /// ([`SessionConfig::startup_attempts`](crate::SessionConfig)); permanent ones (401, 4xx,
+    /// bad OAuth material, a competing session) are returned at once.
     pub async fn connect(&self) -> Result<IserverAccounts, IbkrError> {
         let config = self.session_config().clone();
-        let status = if let Some(oauth) = self.oauth_session() {
+        let attempts = config.startup_attempts.max(1);
+        let mut delay = config.startup_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.connect_once(&config).await {
+                Ok(accounts) => return Ok(accounts),
+                Err(e) if e.is_transient() && attempt < attempts => {
+                    tracing::warn!(
+                        attempt,
+                        retry_in_ms = delay.as_millis() as u64,
+                        error = %e,
+                        "IBKR start-up failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(config.startup_max_backoff.max(delay));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn connect_once(
+        &self,
+        config: &crate::SessionConfig,
+    ) -> Result<IserverAccounts, IbkrError> {
+        if let Some(oauth) = self.oauth_session() {
             oauth
                 .ensure_live_session_token(self.transport().http())
                 .await?;
-            self.ssodh_init(true, config.compete).await?
+        }
+        let s = self.auth_status().await?;
+        if s.competing && !config.take_over_competing && !s.authenticated {
+            return Err(IbkrError::Competing { message: s.message });
+        }
+        let compete = config.compete && (config.take_over_competing || !s.competing);
+        let status = if s.authenticated && s.connected && !self.is_oauth() {
+            s
+        } else if s.authenticated && s.connected && s.competing {
+            // OAuth, working but another platform logged in: keep it, do not take it over.
+            s
         } else {
-            let s = self.auth_status().await?;
-            if s.authenticated && s.connected {
-                s
-            } else {
-                self.ssodh_init(true, config.compete).await?
-            }
+            self.ssodh_init(true, compete).await?
         };
         if !(status.authenticated && status.connected) {
             session::wait_authenticated(self, config.reauth_polls, config.reauth_poll_interval)

@@ -24,44 +24,114 @@
 //!   `order/status` with a bounded exponential backoff until the order is `Cancelled` /
 //!   `Inactive` ([`ExecEvent::Cancelled`]) or `Filled` (the fill arrives from the trades poll).
 //!   IBKR's refusal becomes [`ExecEvent::CancelRejected`] with its message.
-//! * **Fills**: a background task polls `/iserver/account/trades` every
-//!   [`IbkrExecutionConfig::poll_interval`] (IBKR paces it at one call per 5 s, the default)
-//!   and turns new executions (deduplicated by `execution_id`) of known orders into
-//!   [`ExecEvent::Filled`]. The same task reads `/iserver/account/orders` and reports orders
-//!   that IBKR cancelled or deactivated on its own (IOC remainders, day expiry, system
-//!   cancels). Websocket-driven fills (`str` / `sor` topics) would cut the latency and are a
-//!   possible refinement.
+//! * **Fills and broker-side status** arrive from the websocket's `str` (executions) and
+//!   `sor` (order updates) topics, fed through [`IbkrExecution::stream`]; see [`reports`].
+//!   REST reconciles: `/iserver/account/trades` and `/iserver/account/orders` are read every
+//!   [`IbkrExecutionConfig::poll_interval`] while the stream is down (IBKR paces both at one
+//!   call per 5 s), every [`IbkrExecutionConfig::streaming_poll_interval`] while it is up,
+//!   and at once after every reconnect ([`StreamInput::Up`]). Every execution is reported
+//!   once (by IBKR's `execution_id`); a commission reported after its fill becomes
+//!   [`ExecEvent::Commission`]. Orders of other runs and other platforms are never reported.
+//! * **Restarts**: [`LiveExecution::track`] hands over the journal's working orders and its
+//!   booked executions, so their later fills and cancels are reported like this run's own.
+//! * **Unknown placement state**: when IBKR's answer to a submission was lost and the `cOID`
+//!   lookup could not settle it, the order is reported rejected but stays watched by its
+//!   `cOID`; should it show up at IBKR it is reported accepted (and its fills booked): the
+//!   engine's state table takes such late acknowledgements.
 //!
 //! Errors carry the endpoint and IBKR's message, never cookies or tokens (see
 //! [`IbkrError`]).
 
-use std::collections::{HashMap, HashSet};
+mod reports;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tickline_engine::domain::{
-    ClientOrderId, Fill, Instrument, OrderId, OrderRequest, OrderType, Side, TimeInForce, Ts,
+    ClientOrderId, ExecId, Instrument, OrderId, OrderRequest, OrderType, Side, TimeInForce, Ts,
 };
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 use tickline_engine::order::PromptPolicy as EnginePromptPolicy;
+use tickline_live::venue::{LiveExecution, TrackedOrder};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::error::IbkrError;
-use crate::models::{self, LiveOrdersQuery, OrderAck, OrderTicket, Tif, Trade};
+use crate::models::{self, OrderAck, OrderTicket, Tif};
 use crate::prompts::PlaceOutcome;
+use crate::ws::{Execution as WsExecution, OrderUpdate};
+
+pub use reports::{BrokerExec, BrokerStatus};
+
+/// The IBKR ticket of an engine request for contract `conid` in `account` (checked with
+/// [`OrderTicket::validate`]).
+pub fn order_ticket(
+    request: &OrderRequest,
+    conid: i64,
+    account: &str,
+    coid: Option<&str>,
+) -> Result<OrderTicket, String> {
+    let side = match request.side {
+        Side::Buy => models::Side::Buy,
+        Side::Sell => models::Side::Sell,
+    };
+    let tif = match request.tif {
+        TimeInForce::Day => Tif::Day,
+        TimeInForce::Gtc => Tif::Gtc,
+        TimeInForce::Ioc => Tif::Ioc,
+    };
+    let need = |p: Option<Decimal>, what: &str| {
+        p.ok_or_else(|| {
+            format!(
+                "{} order without a {what} price",
+                request.order_type.as_str()
+            )
+        })
+    };
+    let (order_type, price, aux_price) = match request.order_type {
+        OrderType::Market => (models::OrderType::Market, None, None),
+        OrderType::Limit => (
+            models::OrderType::Limit,
+            Some(need(request.limit_price, "limit")?),
+            None,
+        ),
+        // IBKR takes the stop trigger of a STP order in `price`.
+        OrderType::Stop => (
+            models::OrderType::Stop,
+            Some(need(request.stop_price, "stop")?),
+            None,
+        ),
+        OrderType::StopLimit => (
+            models::OrderType::StopLimit,
+            Some(need(request.limit_price, "limit")?),
+            Some(need(request.stop_price, "stop")?),
+        ),
+    };
+    let mut t = OrderTicket::new(conid, side, request.quantity, order_type, tif);
+    t.acct_id = Some(account.to_string());
+    t.price = price;
+    t.aux_price = aux_price;
+    t.c_oid = coid.map(str::to_string);
+    t.validate()?;
+    Ok(t)
+}
 
 /// Settings of [`IbkrExecution`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct IbkrExecutionConfig {
     /// The IBKR account orders are placed in (`DU1234567`).
     pub account_id: String,
-    /// How often trades and live orders are polled for fills and broker-side cancels.
-    /// IBKR paces both endpoints at one call per 5 s; default 5 s.
+    /// How often trades and live orders are read while the websocket stream is down (or
+    /// not attached). IBKR paces both endpoints at one call per 5 s; default 5 s.
     pub poll_interval: Duration,
+    /// How often they are read while the stream is up, to reconcile what the stream may
+    /// have missed; default 30 s.
+    pub streaming_poll_interval: Duration,
     /// `days` of the trades query (`None` = today only, IBKR's default).
     pub trade_days: Option<u32>,
     /// How many times `order/status` is checked after a cancel request (default 8).
@@ -75,6 +145,10 @@ pub struct IbkrExecutionConfig {
     /// Answers questions about modifications (the engine cannot take prompts while a
     /// modification is pending). Default: reject every question.
     pub modify_prompts: EnginePromptPolicy,
+    /// Stamp fills with the time they were received instead of IBKR's trade time: for a
+    /// venue whose clock is not the wall clock (the emulator's accelerated market). Default
+    /// false.
+    pub stamp_on_receipt: bool,
 }
 
 impl IbkrExecutionConfig {
@@ -83,12 +157,14 @@ impl IbkrExecutionConfig {
         IbkrExecutionConfig {
             account_id: account_id.into(),
             poll_interval: Duration::from_secs(5),
+            streaming_poll_interval: Duration::from_secs(30),
             trade_days: None,
             cancel_checks: 8,
             cancel_check_delay: Duration::from_millis(250),
             cancel_check_max_delay: Duration::from_secs(4),
             max_prompt_replies: 20,
             modify_prompts: EnginePromptPolicy::default(),
+            stamp_on_receipt: false,
         }
     }
 }
@@ -108,12 +184,28 @@ pub enum ExecutionSetupError {
     TradeDays { got: u32, max: u32 },
 }
 
+/// What the websocket tells the execution client.
+#[derive(Debug, Clone)]
+pub enum StreamInput {
+    /// The stream is (again) up: read REST at once for what it may have missed.
+    Up,
+    /// The stream is down: REST is read at the faster pace meanwhile.
+    Down,
+    /// `sor` updates.
+    Orders(Vec<OrderUpdate>),
+    /// `str` executions.
+    Trades(Vec<WsExecution>),
+}
+
 /// The engine's execution client for Interactive Brokers (see the module docs).
 pub struct IbkrExecution {
     runtime: Handle,
     commands: mpsc::UnboundedSender<ExecCommand>,
     events: std_mpsc::Receiver<ExecEvent>,
     shared: Arc<Mutex<Shared>>,
+    stream: mpsc::UnboundedSender<StreamInput>,
+    ready: Arc<Notify>,
+    flags: Arc<Flags>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -144,6 +236,7 @@ impl IbkrExecution {
         }
         for (field, d) in [
             ("poll_interval", config.poll_interval),
+            ("streaming_poll_interval", config.streaming_poll_interval),
             ("cancel_check_delay", config.cancel_check_delay),
             ("cancel_check_max_delay", config.cancel_check_max_delay),
         ] {
@@ -166,25 +259,41 @@ impl IbkrExecution {
         }
         let (event_tx, event_rx) = std_mpsc::channel();
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Mutex::new(Shared::new(event_tx)));
+        let (stream_tx, stream_rx) = mpsc::unbounded_channel();
+        let ready = Arc::new(Notify::new());
+        let flags = Arc::new(Flags::default());
+        let mut state = Shared::new(event_tx, ready.clone());
+        state.receipt_times = config.stamp_on_receipt;
+        let shared = Arc::new(Mutex::new(state));
         let worker = Worker {
             client,
             conids,
             config: Arc::new(config),
             shared: shared.clone(),
+            flags: flags.clone(),
         };
         let poller = worker.clone();
+        let streamer = worker.clone();
         let tasks = vec![
             runtime.spawn(worker.run(cmd_rx)),
             runtime.spawn(poller.poll_loop()),
+            runtime.spawn(streamer.stream_loop(stream_rx)),
         ];
         Ok(IbkrExecution {
             runtime,
             commands: cmd_tx,
             events: event_rx,
             shared,
+            stream: stream_tx,
+            ready,
+            flags,
             tasks,
         })
+    }
+
+    /// Where the websocket's order and execution frames go (see [`StreamInput`]).
+    pub fn stream(&self) -> mpsc::UnboundedSender<StreamInput> {
+        self.stream.clone()
     }
 
     /// The runtime the worker runs on.
@@ -256,6 +365,49 @@ impl ExecutionClient for IbkrExecution {
     }
 }
 
+impl LiveExecution for IbkrExecution {
+    fn track(&mut self, orders: &[TrackedOrder], booked: &[ExecId]) {
+        let mut s = lock(&self.shared);
+        for e in booked {
+            s.executions.insert(
+                e.as_str().to_string(),
+                reports::Booked {
+                    order_id: None,
+                    commission: None,
+                },
+            );
+        }
+        for o in orders {
+            let coid = o.client_order_id.as_str().to_string();
+            let broker_id = o.broker_order_id.and_then(|id| i64::try_from(id).ok());
+            if let Some(id) = broker_id {
+                s.by_broker.insert(id, o.order_id);
+            }
+            s.by_coid.insert(coid.clone(), o.order_id);
+            s.orders.insert(
+                o.order_id,
+                Tracked {
+                    request: o.request,
+                    coid,
+                    broker_id,
+                    filled: o.filled,
+                    replies: 0,
+                    pending_reply: None,
+                    done: false,
+                    unresolved: broker_id.is_none(),
+                },
+            );
+        }
+        drop(s);
+        // Read the broker at once: what happened while no run watched.
+        self.flags.resync.notify_one();
+    }
+
+    fn ready(&self) -> Arc<Notify> {
+        self.ready.clone()
+    }
+}
+
 /// What the adapter knows about one engine order.
 #[derive(Debug)]
 struct Tracked {
@@ -270,26 +422,43 @@ struct Tracked {
     pending_reply: Option<String>,
     /// A terminal event was reported (or the order is filled): no more polling.
     done: bool,
+    /// Submitted, but IBKR's answer was lost: watched by `cOID` until it shows up.
+    unresolved: bool,
+}
+
+/// Stream state shared by the tasks.
+#[derive(Default)]
+struct Flags {
+    /// The websocket stream is up.
+    stream_up: AtomicBool,
+    /// Read REST now (after a reconnect, a restart, or a status that announced fills).
+    resync: Notify,
 }
 
 /// State shared by the worker, the poller and cancel checks. Events are pushed under the
 /// same lock that updates the maps, so the order of events matches the order of updates.
 struct Shared {
     events: std_mpsc::Sender<ExecEvent>,
+    ready: Arc<Notify>,
     orders: HashMap<OrderId, Tracked>,
     by_broker: HashMap<i64, OrderId>,
     by_coid: HashMap<String, OrderId>,
-    executions: HashSet<String>,
+    /// Executions reported (or booked by an earlier run), by IBKR's execution id.
+    executions: HashMap<String, reports::Booked>,
+    /// Stamp fills with their receipt time (see [`IbkrExecutionConfig::stamp_on_receipt`]).
+    receipt_times: bool,
 }
 
 impl Shared {
-    fn new(events: std_mpsc::Sender<ExecEvent>) -> Self {
+    fn new(events: std_mpsc::Sender<ExecEvent>, ready: Arc<Notify>) -> Self {
         Shared {
             events,
+            ready,
+            receipt_times: false,
             orders: HashMap::new(),
             by_broker: HashMap::new(),
             by_coid: HashMap::new(),
-            executions: HashSet::new(),
+            executions: HashMap::new(),
         }
     }
 
@@ -297,13 +466,14 @@ impl Shared {
         if self.events.send(event).is_err() {
             tracing::debug!("IBKR execution event dropped: the engine side is gone");
         }
+        self.ready.notify_one();
     }
 
-    /// Orders that may still fill or be cancelled at IBKR.
+    /// Orders that may still fill or be cancelled at IBKR (or may still show up there).
     fn has_live_orders(&self) -> bool {
         self.orders
             .values()
-            .any(|t| t.broker_id.is_some() && !t.done)
+            .any(|t| !t.done && (t.broker_id.is_some() || t.unresolved))
     }
 
     /// Mark terminal and report `event`, unless a terminal event was reported already.
@@ -337,6 +507,7 @@ struct Worker {
     conids: Vec<i64>,
     config: Arc<IbkrExecutionConfig>,
     shared: Arc<Mutex<Shared>>,
+    flags: Arc<Flags>,
 }
 
 impl Worker {
@@ -370,49 +541,7 @@ impl Worker {
             .conids
             .get(request.instrument.index())
             .ok_or_else(|| format!("unknown instrument id {}", request.instrument.0))?;
-        let side = match request.side {
-            Side::Buy => models::Side::Buy,
-            Side::Sell => models::Side::Sell,
-        };
-        let tif = match request.tif {
-            TimeInForce::Day => Tif::Day,
-            TimeInForce::Gtc => Tif::Gtc,
-            TimeInForce::Ioc => Tif::Ioc,
-        };
-        let need = |p: Option<Decimal>, what: &str| {
-            p.ok_or_else(|| {
-                format!(
-                    "{} order without a {what} price",
-                    request.order_type.as_str()
-                )
-            })
-        };
-        let (order_type, price, aux_price) = match request.order_type {
-            OrderType::Market => (models::OrderType::Market, None, None),
-            OrderType::Limit => (
-                models::OrderType::Limit,
-                Some(need(request.limit_price, "limit")?),
-                None,
-            ),
-            // IBKR takes the stop trigger of a STP order in `price`.
-            OrderType::Stop => (
-                models::OrderType::Stop,
-                Some(need(request.stop_price, "stop")?),
-                None,
-            ),
-            OrderType::StopLimit => (
-                models::OrderType::StopLimit,
-                Some(need(request.limit_price, "limit")?),
-                Some(need(request.stop_price, "stop")?),
-            ),
-        };
-        let mut t = OrderTicket::new(conid, side, request.quantity, order_type, tif);
-        t.acct_id = Some(self.config.account_id.clone());
-        t.price = price;
-        t.aux_price = aux_price;
-        t.c_oid = coid.map(str::to_string);
-        t.validate()?;
-        Ok(t)
+        order_ticket(request, conid, &self.config.account_id, coid)
     }
 
     async fn submit(&self, order_id: OrderId, coid: ClientOrderId, request: OrderRequest) {
@@ -438,6 +567,7 @@ impl Worker {
                     replies: 0,
                     pending_reply: None,
                     done: false,
+                    unresolved: false,
                 },
             );
             s.by_coid.insert(coid.as_str().to_string(), order_id);
@@ -525,6 +655,19 @@ impl Worker {
                     ts,
                 },
             ),
+            Err(e @ IbkrError::OrderStateUnknown { .. }) => {
+                let mut s = lock(&self.shared);
+                if let Some(t) = s.orders.get_mut(&order_id) {
+                    t.unresolved = true;
+                    t.pending_reply = None;
+                }
+                tracing::warn!(%order_id, error = %e, "IBKR's answer to an order was lost; reported rejected, watched by its cOID");
+                s.emit(ExecEvent::Rejected {
+                    order_id,
+                    reason: format!("{e} (watched: reported accepted if it shows up at IBKR)"),
+                    ts,
+                });
+            }
             Err(e) => lock(&self.shared).finish(
                 order_id,
                 ExecEvent::Rejected {
@@ -824,127 +967,6 @@ impl Worker {
             }
         }
     }
-
-    /// Poll trades (fills) and live orders (broker-side cancels) forever.
-    async fn poll_loop(self) {
-        let mut tick = tokio::time::interval(self.config.poll_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if !lock(&self.shared).has_live_orders() {
-                continue;
-            }
-            match self.client.trades(self.config.trade_days).await {
-                Ok(trades) => self.apply_trades(trades),
-                Err(e) => tracing::warn!(error = %e, "trades poll failed"),
-            }
-            match self.client.live_orders(&LiveOrdersQuery::default()).await {
-                Ok(live) => self.apply_live_orders(&live.orders),
-                Err(e) => tracing::warn!(error = %e, "live orders poll failed"),
-            }
-        }
-    }
-
-    /// New executions of known, acknowledged orders → `Filled`, oldest first.
-    fn apply_trades(&self, mut trades: Vec<Trade>) {
-        trades.sort_by_key(|t| t.trade_time_r.unwrap_or(i64::MAX));
-        let mut s = lock(&self.shared);
-        for trade in trades {
-            // By IBKR order id; by `cOID` only when the trade carries no order id.
-            let order_id = match trade.order_id {
-                Some(id) => s.by_broker.get(&id).copied(),
-                None => trade
-                    .order_ref
-                    .as_deref()
-                    .and_then(|r| s.by_coid.get(r).copied()),
-            };
-            let Some(order_id) = order_id else { continue };
-            let Some(exec_id) = trade.execution_id.clone().filter(|e| !e.is_empty()) else {
-                tracing::warn!(%order_id, "IBKR trade without execution_id ignored");
-                continue;
-            };
-            let Some(t) = s.orders.get(&order_id) else {
-                continue;
-            };
-            // Before the acknowledgement the engine could not place the fill.
-            if t.broker_id.is_none() || s.executions.contains(&exec_id) {
-                continue;
-            }
-            let (Some(quantity), Some(price)) = (trade.size, trade.price) else {
-                tracing::warn!(%order_id, execution_id = %exec_id, "IBKR trade without size or price ignored");
-                s.executions.insert(exec_id);
-                continue;
-            };
-            if quantity <= Decimal::ZERO {
-                tracing::warn!(%order_id, execution_id = %exec_id, %quantity, "IBKR trade with a non-positive size ignored");
-                s.executions.insert(exec_id);
-                continue;
-            }
-            let fill = Fill {
-                order_id,
-                instrument: t.request.instrument,
-                side: t.request.side,
-                quantity,
-                price,
-                commission: trade.commission.unwrap_or(Decimal::ZERO),
-                ts: trade_ts(&trade).unwrap_or_else(now_ns),
-            };
-            s.executions.insert(exec_id);
-            if let Some(t) = s.orders.get_mut(&order_id) {
-                t.filled += quantity;
-                if t.filled >= t.request.quantity {
-                    t.done = true;
-                }
-            }
-            s.emit(ExecEvent::Filled(fill));
-        }
-    }
-
-    /// Orders IBKR cancelled or deactivated without (or after) our request → `Cancelled`,
-    /// once every reported fill has been delivered.
-    fn apply_live_orders(&self, live: &[models::LiveOrder]) {
-        let mut s = lock(&self.shared);
-        for o in live {
-            let Some(order_id) = o.order_id.and_then(|id| s.by_broker.get(&id).copied()) else {
-                continue;
-            };
-            let Some(status) = o.status.as_deref() else {
-                continue;
-            };
-            if !matches!(status, "Cancelled" | "Inactive") {
-                continue;
-            }
-            let Some(t) = s.orders.get(&order_id) else {
-                continue;
-            };
-            if t.done || o.filled_quantity.is_some_and(|f| f > t.filled) {
-                continue;
-            }
-            let reason = o
-                .order_cancellation_by_system_reason
-                .clone()
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| format!("IBKR reports the order {status}"));
-            s.finish(
-                order_id,
-                ExecEvent::Cancelled {
-                    order_id,
-                    reason: Some(reason),
-                    ts: now_ns(),
-                },
-            );
-        }
-    }
-}
-
-/// Execution time: `trade_time_r` (epoch ms), else `trade_time` (`YYYYMMDD-hh:mm:ss` UTC).
-fn trade_ts(trade: &Trade) -> Option<Ts> {
-    if let Some(ms) = trade.trade_time_r {
-        return ms.checked_mul(1_000_000);
-    }
-    let text = trade.trade_time.as_deref()?;
-    let t = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d-%H:%M:%S").ok()?;
-    t.and_utc().timestamp_nanos_opt()
 }
 
 #[cfg(test)]
@@ -954,15 +976,22 @@ mod tests {
     use tickline_engine::domain::InstrumentId;
 
     fn worker() -> Worker {
+        worker_with_events().0
+    }
+
+    /// A worker (on an unreachable gateway) and the events it reports.
+    pub(super) fn worker_with_events() -> (Worker, std_mpsc::Receiver<ExecEvent>) {
         let url = crate::ClientConfig::parse_base_url("http://127.0.0.1:9/v1/api").expect("url");
         let client = Client::gateway(crate::ClientConfig::gateway(url)).expect("client");
-        let (tx, _rx) = std_mpsc::channel();
-        Worker {
+        let (tx, rx) = std_mpsc::channel();
+        let worker = Worker {
             client,
             conids: vec![265598, 8314],
             config: Arc::new(IbkrExecutionConfig::new("DU1")),
-            shared: Arc::new(Mutex::new(Shared::new(tx))),
-        }
+            shared: Arc::new(Mutex::new(Shared::new(tx, Arc::new(Notify::new())))),
+            flags: Arc::new(Flags::default()),
+        };
+        (worker, rx)
     }
 
     #[test]
@@ -1007,24 +1036,5 @@ mod tests {
         );
         let zero = OrderRequest::market(i, Side::Buy, dec!(0));
         assert!(w.ticket(&zero, None).is_err());
-    }
-
-    #[test]
-    fn trade_time_from_millis_or_text() {
-        let t = Trade {
-            trade_time_r: Some(1_702_317_649_000),
-            ..Trade::default()
-        };
-        assert_eq!(trade_ts(&t), Some(1_702_317_649_000_000_000));
-        let t = Trade {
-            trade_time: Some("20231211-18:00:49".into()),
-            ..Trade::default()
-        };
-        assert_eq!(trade_ts(&t), Some(1_702_317_649_000_000_000));
-        let t = Trade {
-            trade_time: Some("yesterday".into()),
-            ..Trade::default()
-        };
-        assert_eq!(trade_ts(&t), None);
     }
 }

@@ -1,0 +1,610 @@
+//! `tickline paper` as a trader runs it against `tickline gateway` running on its own
+//! (127.0.0.1:0, an x60 market): `kill -9` with a working order and a restart on the same
+//! journal (with 30 % injected 500s), a fill made while no run watched, foreign positions
+//! under each policy, websocket drops mid-run, and bad input. The broker's own record
+//! (`/control/orders`, `/control/executions`) is compared with the journal and the results
+//! folder.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn tickline() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tickline"));
+    c.env_remove("TICKLINE_LOG");
+    c
+}
+
+/// A `tickline gateway` process with an accelerated market, stopped on drop.
+struct Gateway {
+    child: Child,
+    addr: String,
+}
+
+impl Gateway {
+    fn start(dir: &Path, seed: u64) -> Gateway {
+        let base =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/gateway.toml"))
+                .expect("config/gateway.toml");
+        let cfg = base.replace("\nspeed = 1.0", "\nspeed = 60.0");
+        assert_ne!(cfg, base, "config/gateway.toml has no `speed = 1.0` line");
+        let path = dir.join("gateway.toml");
+        std::fs::write(&path, cfg).unwrap();
+        let mut child = tickline()
+            .args([
+                "gateway",
+                "--port",
+                "0",
+                "--seed",
+                &seed.to_string(),
+                "--config",
+            ])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gateway starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        let addr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        Gateway { child, addr }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/v1/api", self.addr)
+    }
+
+    /// One HTTP/1.1 request to the control API; the JSON body of the answer.
+    fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
+        assert!(
+            head.starts_with("HTTP/1.1 2"),
+            "{method} {path}: {head}\n{body}"
+        );
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    fn list(&self, path: &str, key: &str) -> Vec<Value> {
+        match self.control("GET", path, "") {
+            Value::Array(v) => v,
+            Value::Object(m) => m
+                .get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            other => panic!("{path}: {other}"),
+        }
+    }
+
+    /// Orders at the broker placed with client order ids of `prefix`.
+    fn orders(&self, prefix: &str) -> Vec<Value> {
+        self.list("/control/orders", "orders")
+            .into_iter()
+            .filter(|o| str_of(o, "order_ref").starts_with(prefix))
+            .collect()
+    }
+
+    /// Execution ids at the broker of orders of `prefix`.
+    fn executions(&self, prefix: &str) -> BTreeSet<String> {
+        self.list("/control/executions", "executions")
+            .into_iter()
+            .filter(|e| str_of(e, "order_ref").starts_with(prefix))
+            .map(|e| str_of(&e, "execution_id"))
+            .collect()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn str_of(v: &Value, key: &str) -> String {
+    match &v[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `paper` against `gw` on `journal`, results in `out`.
+fn paper_args(gw: &Gateway, journal: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "paper",
+        "--url",
+        &gw.url(),
+        "--time-scale",
+        "60",
+        "--bar-seconds",
+        "1",
+        "--warmup-bars",
+        "10",
+        "-q",
+        "--journal",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(journal.display().to_string());
+    a.push("--out".into());
+    a.push(out.display().to_string());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn run(args: &[String]) -> Output {
+    tickline().args(args).output().expect("tickline runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn db(journal: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(journal, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap()
+}
+
+fn journal_prefix(journal: &Path) -> String {
+    let id: String = db(journal)
+        .query_row("SELECT value FROM meta WHERE key = 'journal_id'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    format!("TL-{id}-")
+}
+
+fn journal_execs(journal: &Path) -> Vec<String> {
+    let c = db(journal);
+    let mut st = c.prepare("SELECT exec_id FROM fills ORDER BY seq").unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Execution ids of `trades.csv` (its `exec_id` column).
+fn csv_execs(out: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(out.join("trades.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let k = header
+        .iter()
+        .position(|h| *h == "exec_id")
+        .expect("exec_id column");
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').nth(k).unwrap().to_string())
+        .collect()
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// Wait for `cond` up to `limit`.
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+const LIVE_STATES: [&str; 4] = [
+    "Submitted",
+    "PreSubmitted",
+    "PendingSubmit",
+    "PendingCancel",
+];
+
+/// Every execution the broker made for this journal is in the journal and `trades.csv`
+/// exactly once; nothing of this journal works at the broker; no cOID twice.
+fn assert_books_match(gw: &Gateway, journal: &Path, out: &Path, ctx: &str) {
+    let prefix = journal_prefix(journal);
+    let broker = gw.executions(&prefix);
+    let ours = journal_execs(journal);
+    let unique: BTreeSet<String> = ours.iter().cloned().collect();
+    assert_eq!(
+        unique.len(),
+        ours.len(),
+        "{ctx}: an execution booked twice: {ours:?}"
+    );
+    assert_eq!(unique, broker, "{ctx}: journal vs broker executions");
+    let csv = csv_execs(out);
+    assert_eq!(
+        csv.iter().cloned().collect::<BTreeSet<_>>(),
+        broker,
+        "{ctx}: trades.csv"
+    );
+    assert_eq!(csv.len(), ours.len(), "{ctx}: trades.csv rows");
+    let orders = gw.orders(&prefix);
+    let coids: Vec<String> = orders.iter().map(|o| str_of(o, "order_ref")).collect();
+    let distinct: BTreeSet<&String> = coids.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        coids.len(),
+        "{ctx}: a cOID placed twice: {coids:?}"
+    );
+    let working: Vec<&Value> = orders
+        .iter()
+        .filter(|o| LIVE_STATES.contains(&str_of(o, "status").as_str()))
+        .collect();
+    assert!(
+        working.is_empty(),
+        "{ctx}: left working at the broker: {working:?}"
+    );
+    let audit: String = {
+        let c = db(journal);
+        let mut st = c.prepare("SELECT detail FROM audit").unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        !audit.contains("already registered"),
+        "{ctx}: duplicate cOID refused:\n{audit}"
+    );
+}
+
+const DONCHIAN: &[&str] = &[
+    "--strategy",
+    "donchian_breakout",
+    "--set",
+    "strategy.params.entry=4",
+    "--set",
+    "strategy.params.exit=3",
+    "--set",
+    "strategy.params.atr_period=3",
+    "--set",
+    "strategy.params.atr_mult=0.3",
+];
+
+#[test]
+fn kill_9_with_a_working_stop_then_restarts_book_every_execution_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), 11);
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let mut extra = DONCHIAN.to_vec();
+    extra.extend(["--duration", "120s"]);
+    let mut child = tickline()
+        .args(paper_args(&gw, &journal, &out, &extra))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let working = wait_for(Duration::from_secs(60), || {
+        journal.exists()
+            && db(&journal)
+                .query_row(
+                    "SELECT COUNT(*) FROM orders WHERE state = 'Working' AND broker_order_id IS NOT NULL",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .unwrap_or(0)
+                > 0
+    });
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(working, "no working order within 60 s");
+    let prefix = journal_prefix(&journal);
+    // Give the broker time to fill the stop while no run watches (it may or may not).
+    std::thread::sleep(Duration::from_secs(3));
+    let filled_while_down = gw.executions(&prefix).len() > journal_execs(&journal).len();
+
+    // Restart with 30 % of requests failing with 500.
+    gw.control("POST", "/control/faults", r#"{"error_rate": 0.3}"#);
+    let mut extra = DONCHIAN.to_vec();
+    extra.extend(["--duration", "8s"]);
+    let r = run(&paper_args(&gw, &journal, &out, &extra));
+    gw.control("POST", "/control/faults", r#"{"error_rate": 0.0}"#);
+    assert!(r.status.success(), "{}", text(&r));
+    assert_books_match(&gw, &journal, &out, "after the restart under 500s");
+    if filled_while_down {
+        let s = String::from_utf8_lossy(&r.stdout);
+        assert!(s.contains("missed fills booked at start"), "{s}");
+    }
+
+    // And once more, clean: the books agree with the broker's.
+    let r = run(&paper_args(&gw, &journal, &out, &extra));
+    assert!(r.status.success(), "{}", text(&r));
+    assert_books_match(&gw, &journal, &out, "after the third run");
+    let s = summary(&out);
+    let runs: i64 = db(&journal)
+        .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 3);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        stdout.contains("agree with the broker") || stdout.contains("flat, as at the broker"),
+        "{stdout}\n{s}"
+    );
+}
+
+#[test]
+fn foreign_positions_are_refused_ignored_or_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), 12);
+    // Another journal leaves a position at the broker.
+    let other = dir.path().join("other.sqlite");
+    let r = run(&paper_args(
+        &gw,
+        &other,
+        &dir.path().join("o"),
+        &[
+            "--duration",
+            "8s",
+            "--set",
+            "strategy.params.fast=2",
+            "--set",
+            "strategy.params.slow=3",
+        ],
+    ));
+    assert!(r.status.success(), "{}", text(&r));
+    let held: f64 = db(&other)
+        .query_row(
+            "SELECT position_after FROM fills ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(0.0);
+    assert!(held != 0.0, "the first run left no position\n{}", text(&r));
+
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let short = ["--duration", "3s"];
+    let r = run(&paper_args(&gw, &journal, &out, &short));
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("position AAPL") && err.contains("foreign"),
+        "{err}"
+    );
+
+    let mut ignore = short.to_vec();
+    ignore.extend([
+        "--foreign",
+        "ignore",
+        "--set",
+        "strategy.params.fast=50",
+        "--set",
+        "strategy.params.slow=60",
+    ]);
+    let r = run(&paper_args(&gw, &journal, &out, &ignore));
+    assert!(r.status.success(), "{}", text(&r));
+
+    let adopted = dir.path().join("adopt.sqlite");
+    let mut adopt = short.to_vec();
+    adopt.extend([
+        "--foreign",
+        "adopt",
+        "--set",
+        "strategy.params.fast=50",
+        "--set",
+        "strategy.params.slow=60",
+    ]);
+    let r = run(&paper_args(&gw, &adopted, &dir.path().join("a"), &adopt));
+    assert!(r.status.success(), "{}", text(&r));
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(stdout.contains("agree with the broker"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("position AAPL: {held}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn websocket_drops_mid_run_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), 13);
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let args = paper_args(
+        &gw,
+        &journal,
+        &out,
+        &[
+            "--duration",
+            "14s",
+            "--set",
+            "strategy.params.fast=1",
+            "--set",
+            "strategy.params.slow=2",
+        ],
+    );
+    let child = tickline()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_secs(3));
+        gw.control("POST", "/control/ws/disconnect", "");
+    }
+    let r = child.wait_with_output().unwrap();
+    assert!(r.status.success(), "{}", text(&r));
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    // Bars kept closing through the drops (1 s bars over 14 s).
+    let bars: u64 = stdout
+        .lines()
+        .find(|l| l.contains("ticks / bars"))
+        .and_then(|l| l.split('┆').nth(1))
+        .and_then(|v| v.split('/').nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(bars >= 10, "{bars} bars\n{stdout}");
+    assert!(
+        !journal_execs(&journal).is_empty(),
+        "no fills\n{}",
+        text(&r)
+    );
+    assert_books_match(&gw, &journal, &out, "websocket drops");
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    let corrupt = p("corrupt.sqlite");
+    std::fs::write(&corrupt, b"this is not a journal, just text").unwrap();
+    let not_journal = p("other.sqlite");
+    rusqlite::Connection::open(&not_journal)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    // A journal bound to another account.
+    let bound = p("bound.sqlite");
+    {
+        let mut j = tickline_live::journal::Journal::open_or_create(&bound).unwrap();
+        let inst = tickline_engine::domain::Instrument::stock("AAPL");
+        j.begin_run(&tickline_live::journal::NewRun {
+            mode: tickline_live::runner::RunMode::Paper,
+            venue: "ibkr",
+            account: "DU999",
+            strategy: "ema_cross",
+            params: "",
+            instruments: std::slice::from_ref(&inst),
+            started: 1,
+            version: "test",
+        })
+        .unwrap();
+    }
+    let d = |path: &PathBuf| path.display().to_string();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec!["paper".into(), "--journal".into(), d(&corrupt)],
+            2,
+            "corrupt.sqlite",
+        ),
+        (
+            vec!["paper".into(), "--journal".into(), d(&not_journal)],
+            2,
+            "other.sqlite",
+        ),
+        (
+            vec![
+                "paper".into(),
+                "--journal".into(),
+                d(&bound),
+                "--duration".into(),
+                "3s".into(),
+            ],
+            2,
+            "DU999",
+        ),
+        (
+            vec!["paper".into(), "--bar-seconds".into(), "1e300".into()],
+            2,
+            "--bar-seconds",
+        ),
+        (
+            vec!["paper".into(), "--bar-seconds".into(), "NaN".into()],
+            2,
+            "--bar-seconds",
+        ),
+        (
+            vec!["paper".into(), "--time-scale=-1".into()],
+            2,
+            "--time-scale",
+        ),
+        (
+            vec!["paper".into(), "--foreign".into(), "maybe".into()],
+            2,
+            "adopt, ignore or refuse",
+        ),
+        (vec!["live".into()], 2, "--url"),
+        (
+            vec![
+                "paper".into(),
+                "--url".into(),
+                "http://127.0.0.1:1/v1/api".into(),
+                "--journal".into(),
+                d(&p("u.sqlite")),
+            ],
+            1,
+            "127.0.0.1:1",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let t0 = Instant::now();
+        let r = tickline()
+            .current_dir(dir.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(code), "{args:?}\n{}", text(&r));
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(90),
+            "{args:?}: {:?}",
+            t0.elapsed()
+        );
+    }
+}
