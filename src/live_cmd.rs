@@ -680,6 +680,10 @@ fn print_outcome(plan: &Plan, o: &LiveOutcome, wall: f64) {
             "missed fills booked at start",
             o.missed_at_start.to_string(),
         ),
+        (
+            "fills booked at the final check",
+            o.missed_at_stop.to_string(),
+        ),
         ("reconciliations", o.reconciliations.to_string()),
         ("orders left working", o.left_working.to_string()),
         ("final equity", equity.clone()),

@@ -335,7 +335,7 @@ fn kill_9_with_a_working_stop_then_restarts_book_every_execution_once() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let working = wait_for(Duration::from_secs(60), || {
+    let working = wait_for(Duration::from_secs(90), || {
         journal.exists()
             && db(&journal)
                 .query_row(
@@ -348,7 +348,7 @@ fn kill_9_with_a_working_stop_then_restarts_book_every_execution_once() {
     });
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(working, "no working order within 60 s");
+    assert!(working, "no working order within 90 s");
     let prefix = journal_prefix(&journal);
     // Give the broker time to fill the stop while no run watches (it may or may not).
     std::thread::sleep(Duration::from_secs(3));
@@ -361,16 +361,39 @@ fn kill_9_with_a_working_stop_then_restarts_book_every_execution_once() {
     let r = run(&paper_args(&gw, &journal, &out, &extra));
     gw.control("POST", "/control/faults", r#"{"error_rate": 0.0}"#);
     assert!(r.status.success(), "{}", text(&r));
-    assert_books_match(&gw, &journal, &out, "after the restart under 500s");
+    let second = String::from_utf8_lossy(&r.stdout).to_string();
     if filled_while_down {
-        let s = String::from_utf8_lossy(&r.stdout);
-        assert!(s.contains("missed fills booked at start"), "{s}");
+        assert!(second.contains("missed fills booked at start"), "{second}");
+    }
+    if second.contains("broker not read at the end") {
+        // The final reconciliation could not read the broker within its deadline: the
+        // books may lack what the broker did at the very end, never hold more; the next
+        // run books the rest at start.
+        let broker = gw.executions(&journal_prefix(&journal));
+        let ours: BTreeSet<String> = journal_execs(&journal).into_iter().collect();
+        assert!(
+            ours.is_subset(&broker),
+            "{ours:?} vs {broker:?}\n{}",
+            text(&r)
+        );
+    } else {
+        assert_books_match(
+            &gw,
+            &journal,
+            &out,
+            &format!("after the restart under 500s\n{}", text(&r)),
+        );
     }
 
     // And once more, clean: the books agree with the broker's.
     let r = run(&paper_args(&gw, &journal, &out, &extra));
     assert!(r.status.success(), "{}", text(&r));
-    assert_books_match(&gw, &journal, &out, "after the third run");
+    assert_books_match(
+        &gw,
+        &journal,
+        &out,
+        &format!("after the third run\n{}", text(&r)),
+    );
     let s = summary(&out);
     let runs: i64 = db(&journal)
         .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))

@@ -85,7 +85,8 @@ pub struct LiveSettings {
     pub refresh_every: Duration,
     /// At the end, wait this long for cancels to be confirmed.
     pub stop_timeout: Duration,
-    /// Give up starting when the broker's reports cannot be read for this long.
+    /// Give up starting (and the final reconciliation) when the broker's reports cannot be
+    /// read for this long.
     pub start_timeout: Duration,
     /// `history` bar source: wait this long after a bar's close before reading it.
     pub history_delay: Duration,
@@ -232,6 +233,8 @@ pub struct LiveOutcome {
     pub left_working: usize,
     /// Missed executions booked at start.
     pub missed_at_start: usize,
+    /// Executions the broker reported only to the final reconciliation (booked then).
+    pub missed_at_stop: usize,
     pub reconciliations: u64,
     /// Final books against the broker (`None` when the broker could not be read).
     pub positions: Option<Vec<PositionCheck>>,
@@ -616,45 +619,47 @@ pub async fn run(
         kernel.audit_note(AuditKind::Reconciliation, None, note);
     }
 
-    // 6. The last word of the broker on positions.
+    // 6. The last word of the broker: executions the books still lack (a fill that raced a
+    // cancel, a report lost to an error) are booked, then positions are compared.
     let mut positions = None;
     let mut agreed = None;
-    match tokio::time::timeout(
-        settings.stop_timeout.max(Duration::from_secs(2)),
-        venue.reports.snapshot(),
+    let mut missed_at_stop = 0;
+    let reports = venue.reports.clone();
+    match retry(
+        "final reconciliation",
+        settings.start_timeout.max(Duration::from_secs(2)),
+        || reports.snapshot(),
     )
     .await
     {
-        Ok(Ok(snap)) => {
-            let mut checks = Vec::new();
-            for (k, inst) in kernel.instruments().iter().enumerate() {
-                let id = InstrumentId(k as u32);
-                let broker: Decimal = snap
-                    .positions
-                    .iter()
-                    .filter(|p| p.instrument == Some(id))
-                    .map(|p| p.quantity)
-                    .sum();
-                let ours = kernel.portfolio().quantity(id);
-                if !(ours.is_zero() && broker.is_zero()) {
-                    checks.push(PositionCheck {
-                        symbol: inst.symbol.clone(),
-                        kernel: ours,
-                        broker: Some(broker),
-                    });
+        Ok(snap) => match reconcile_books(&mut kernel, &snap, settings.foreign) {
+            Ok(r) => {
+                if r.missed_fills > 0 {
+                    tracing::warn!(
+                        fills = r.missed_fills,
+                        "the broker reported executions only at the end: booked"
+                    );
                 }
+                missed_at_stop = r.missed_fills;
+                for note in &r.notes {
+                    kernel.audit_note(AuditKind::Reconciliation, None, note.clone());
+                }
+                // Reports only: the books are not overwritten with the broker's positions,
+                // so the comparison below says whether they agree.
+                kernel.apply_reports(r.events.iter().cloned());
+                let checks = position_checks(&kernel, &snap);
+                let ok = checks.iter().all(|c| c.broker == Some(c.kernel));
+                if !ok {
+                    tracing::warn!(?checks, "final positions differ from the broker's");
+                }
+                agreed = Some(ok);
+                positions = Some(checks);
             }
-            let ok = checks.iter().all(|c| c.broker == Some(c.kernel));
-            if !ok {
-                tracing::warn!(?checks, "final positions differ from the broker's");
-            }
-            agreed = Some(ok);
-            positions = Some(checks);
+            Err(e) => tracing::warn!(error = %e, "final reconciliation"),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "final reconciliation: the broker's reports could not be read")
         }
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "final position check: the broker's reports could not be read")
-        }
-        Err(_) => tracing::warn!("final position check: the broker did not answer"),
     }
     let ended = kernel.now();
     // The final equity, so every figure of the run ends on the same number.
@@ -667,6 +672,7 @@ pub async fn run(
         "warmup_bars": warm.len(),
         "left_working": left_working,
         "missed_at_start": plan.missed_fills,
+        "missed_at_stop": missed_at_stop,
         "reconciliations": state.reconciliations,
         "kernel_equity": kernel.portfolio().equity().to_string(),
         "positions": positions,
@@ -690,6 +696,7 @@ pub async fn run(
         warmup_bars: warm.len() as u64,
         left_working,
         missed_at_start: plan.missed_fills,
+        missed_at_stop,
         reconciliations: state.reconciliations,
         positions,
         agreed,
@@ -804,17 +811,7 @@ impl Loop {
                 return;
             }
         };
-        kernel.poll_execution();
-        let positions: Vec<Decimal> = (0..kernel.instruments().len())
-            .map(|k| kernel.portfolio().quantity(InstrumentId(k as u32)))
-            .collect();
-        let books = Books {
-            instruments: kernel.instruments(),
-            orders: kernel.order_manager().orders(),
-            fills: kernel.fills(),
-            positions: &positions,
-        };
-        match reconcile(books, &snap, settings.foreign, false, kernel.now()) {
+        match reconcile_books(kernel, &snap, settings.foreign) {
             Ok(r) => {
                 if !r.agreed() || r.missed_fills > 0 {
                     tracing::warn!(missed = r.missed_fills, differences = ?r.differences, "reconciliation corrected the books");
@@ -827,6 +824,49 @@ impl Loop {
         self.supervisor.reconciled();
         kernel.set_connectivity(self.supervisor.connectivity());
     }
+}
+
+/// Reconcile the kernel's books (after collecting what the venue has already reported) with
+/// `snap`, mid-run or at the end: foreign items are reported, never an error.
+fn reconcile_books(
+    kernel: &mut Kernel,
+    snap: &BrokerSnapshot,
+    policy: ForeignPolicy,
+) -> Result<Reconciliation, ForeignFound> {
+    kernel.poll_execution();
+    let positions: Vec<Decimal> = (0..kernel.instruments().len())
+        .map(|k| kernel.portfolio().quantity(InstrumentId(k as u32)))
+        .collect();
+    let books = Books {
+        instruments: kernel.instruments(),
+        orders: kernel.order_manager().orders(),
+        fills: kernel.fills(),
+        positions: &positions,
+    };
+    reconcile(books, snap, policy, false, kernel.now())
+}
+
+/// Per instrument held on either side: the kernel's quantity and the broker's.
+fn position_checks(kernel: &Kernel, snap: &BrokerSnapshot) -> Vec<PositionCheck> {
+    let mut checks = Vec::new();
+    for (k, inst) in kernel.instruments().iter().enumerate() {
+        let id = InstrumentId(k as u32);
+        let broker: Decimal = snap
+            .positions
+            .iter()
+            .filter(|p| p.instrument == Some(id))
+            .map(|p| p.quantity)
+            .sum();
+        let ours = kernel.portfolio().quantity(id);
+        if !(ours.is_zero() && broker.is_zero()) {
+            checks.push(PositionCheck {
+                symbol: inst.symbol.clone(),
+                kernel: ours,
+                broker: Some(broker),
+            });
+        }
+    }
+    checks
 }
 
 fn bar_instant(window_end: Ts) -> tokio::time::Instant {

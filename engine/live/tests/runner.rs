@@ -33,6 +33,9 @@ struct Broker {
     executions: Vec<BrokerExecution>,
     orders: Vec<BrokerOrder>,
     next: u64,
+    /// A cancel arrives too late: the broker fills the order instead, and the report of
+    /// that fill is lost on its way (only the broker's executions list knows it).
+    fill_on_cancel: bool,
 }
 
 struct Exec {
@@ -103,6 +106,36 @@ impl ExecutionClient for Exec {
                         exec_id,
                     }));
                 }
+            }
+            ExecCommand::Cancel { order_id } if b.fill_on_cancel => {
+                let coid = format!("TL-test0001-{}", order_id.0);
+                let b = &mut *b;
+                if let Some(o) = b
+                    .orders
+                    .iter_mut()
+                    .find(|o| o.client_order_id.as_deref() == Some(coid.as_str()))
+                {
+                    o.status = BrokerOrderStatus::Filled;
+                    o.filled = o.quantity;
+                    b.positions += o.quantity;
+                    b.executions.push(BrokerExecution {
+                        exec_id: ExecId::new(&format!("LATE{}", o.broker_order_id)).unwrap(),
+                        broker_order_id: Some(o.broker_order_id),
+                        client_order_id: Some(coid),
+                        instrument: Some(SPY),
+                        name: "SPY".into(),
+                        side: o.side,
+                        quantity: o.quantity,
+                        price: dec!(90),
+                        commission: Some(dec!(1)),
+                        ts: 4,
+                    });
+                }
+                self.out.push(ExecEvent::CancelRejected {
+                    order_id,
+                    reason: "too late: filled".into(),
+                    ts: 3,
+                });
             }
             ExecCommand::Cancel { order_id } => {
                 self.out.push(ExecEvent::Cancelled {
@@ -410,6 +443,36 @@ async fn a_run_warms_up_trades_cancels_at_the_end_and_agrees_with_the_broker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fill_that_raced_the_final_cancel_is_booked_by_the_final_reconciliation() {
+    let broker = Broker {
+        fill_on_cancel: true,
+        ..Broker::default()
+    };
+    let mut st = settings();
+    st.stop_timeout = Duration::from_millis(300);
+    let (s, run_, venue) = setup(broker, st, Resume::default());
+    let (_sig_tx, sig_rx) = mpsc::channel(1);
+    let out = run(run_, venue, sig_rx).await.expect("run");
+    assert_eq!(out.missed_at_stop, 1);
+    let rec = &out.records;
+    let execs: Vec<&str> = rec.fills.iter().map(|f| f.fill.exec_id.as_str()).collect();
+    assert_eq!(execs, ["X501", "LATE502"]);
+    assert_eq!(
+        rec.orders[1].state,
+        tickline_engine::order::OrderState::Filled
+    );
+    assert_eq!(out.left_working, 1, "the cancel was refused");
+    assert_eq!(out.agreed, Some(true), "{:?}", out.positions);
+    assert_eq!(rec.portfolio.quantity(SPY), dec!(2));
+    let m = s.memory.lock().unwrap();
+    assert_eq!(
+        m.ended.as_ref().unwrap()["missed_at_stop"],
+        serde_json::json!(1)
+    );
+    assert_eq!(m.committed, m.records.len(), "the late fill is committed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_books_what_the_broker_did_meanwhile_and_tracks_working_orders() {
     // Run 1 left a limit order working (broker id 777, cOID TL-test0001-1); it filled
     // while no run was watching.
@@ -450,7 +513,7 @@ async fn a_restart_books_what_the_broker_did_meanwhile_and_tracks_working_orders
             ts: 5,
         }],
         orders: vec![working, other],
-        next: 0,
+        ..Broker::default()
     };
     let mut o1 = tickline_engine::order::Order {
         id: OrderId(1),

@@ -174,13 +174,15 @@ impl Shared {
             }
             let Some(order_id) = self.order_for(e.broker_order_id, e.client_order_id.as_deref())
             else {
-                continue; // another run's or another platform's order
+                tracing::debug!(execution_id = %e.exec_id, coid = ?e.client_order_id, "execution of another run's or platform's order");
+                continue;
             };
             let Some(t) = self.orders.get(&order_id) else {
                 continue;
             };
             // Before the acknowledgement the engine could not place the fill.
             if t.broker_id.is_none() {
+                tracing::debug!(%order_id, execution_id = %e.exec_id, "execution before the acknowledgement: left for later");
                 continue;
             }
             let (instrument, side, ordered) =

@@ -215,9 +215,11 @@ impl Dispatcher {
                 }
             }
             WsEvent::Order(updates) => {
+                tracing::debug!(updates = updates.len(), "websocket order updates");
                 let _ = self.exec.send(StreamInput::Orders(updates));
             }
             WsEvent::Trade(execs) => {
+                tracing::debug!(executions = execs.len(), "websocket executions");
                 let _ = self.exec.send(StreamInput::Trades(execs));
             }
             WsEvent::Notification(items) => {
