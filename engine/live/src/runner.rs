@@ -45,6 +45,9 @@ use crate::status::status_line;
 use crate::supervise::{Action, Supervisor};
 use crate::venue::{BrokerSnapshot, FeedEvent, SessionNotice, TrackedOrder, Venue, VenueError};
 
+/// At the stop, how often a refused cancel is sent again.
+const CANCEL_RESEND: Duration = Duration::from_secs(2);
+
 /// Paper or live money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -581,6 +584,10 @@ pub async fn run(
     if settings.on_stop == OnStop::Cancel && !cancel_ids.is_empty() {
         kernel.cancel_all(None);
         let until = tokio::time::Instant::now() + settings.stop_timeout;
+        // A cancel the broker refused (a transient error, an order not yet acknowledged) is
+        // sent again; orders whose cancel is pending are left to their confirmation.
+        let mut resend = tokio::time::interval(CANCEL_RESEND);
+        resend.tick().await;
         while kernel.order_manager().open_count() > 0 && tokio::time::Instant::now() < until {
             tokio::select! {
                 biased;
@@ -588,6 +595,10 @@ pub async fn run(
                     return Err(LiveError::Aborted);
                 },
                 () = ready.notified() => kernel.poll_execution(),
+                _ = resend.tick() => {
+                    kernel.poll_execution();
+                    kernel.cancel_all(None);
+                }
                 _ = tokio::time::sleep(Duration::from_millis(100)) => kernel.poll_execution(),
             }
         }

@@ -36,6 +36,10 @@ struct Broker {
     /// A cancel arrives too late: the broker fills the order instead, and the report of
     /// that fill is lost on its way (only the broker's executions list knows it).
     fill_on_cancel: bool,
+    /// Refuse this many cancels (as a 500 would) before accepting them.
+    refuse_cancels: u32,
+    /// Cancels received.
+    cancels: u32,
 }
 
 struct Exec {
@@ -107,14 +111,22 @@ impl ExecutionClient for Exec {
                     }));
                 }
             }
+            ExecCommand::Cancel { order_id } if b.refuse_cancels > 0 => {
+                b.refuse_cancels -= 1;
+                b.cancels += 1;
+                self.out.push(ExecEvent::CancelRejected {
+                    order_id,
+                    reason: "500 Internal Server Error".into(),
+                    ts: 3,
+                });
+            }
             ExecCommand::Cancel { order_id } if b.fill_on_cancel => {
                 let coid = format!("TL-test0001-{}", order_id.0);
                 let b = &mut *b;
-                if let Some(o) = b
-                    .orders
-                    .iter_mut()
-                    .find(|o| o.client_order_id.as_deref() == Some(coid.as_str()))
-                {
+                if let Some(o) = b.orders.iter_mut().find(|o| {
+                    o.client_order_id.as_deref() == Some(coid.as_str())
+                        && o.status != BrokerOrderStatus::Filled
+                }) {
                     o.status = BrokerOrderStatus::Filled;
                     o.filled = o.quantity;
                     b.positions += o.quantity;
@@ -138,6 +150,7 @@ impl ExecutionClient for Exec {
                 });
             }
             ExecCommand::Cancel { order_id } => {
+                b.cancels += 1;
                 self.out.push(ExecEvent::Cancelled {
                     order_id,
                     reason: None,
@@ -470,6 +483,29 @@ async fn a_fill_that_raced_the_final_cancel_is_booked_by_the_final_reconciliatio
         serde_json::json!(1)
     );
     assert_eq!(m.committed, m.records.len(), "the late fill is committed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_refused_at_the_stop_is_sent_again() {
+    let broker = Broker {
+        refuse_cancels: 1,
+        ..Broker::default()
+    };
+    let mut st = settings();
+    st.stop_timeout = Duration::from_secs(6);
+    let (s, run_, venue) = setup(broker, st, Resume::default());
+    let (_sig_tx, sig_rx) = mpsc::channel(1);
+    let out = run(run_, venue, sig_rx).await.expect("run");
+    assert_eq!(
+        s.broker.lock().unwrap().cancels,
+        2,
+        "refused once, sent again"
+    );
+    assert_eq!(out.left_working, 0);
+    assert_eq!(
+        out.records.orders[1].state,
+        tickline_engine::order::OrderState::Cancelled
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

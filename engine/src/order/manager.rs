@@ -509,6 +509,24 @@ impl OrderManager {
         out: &mut Vec<ExecCommand>,
         audit: &mut AuditLog,
     ) -> Result<Option<(OrderState, OrderState)>, OmError> {
+        // Cancelled before the broker acknowledged it: the venue declines the question as
+        // part of the cancel (answering it here would race that), so it is only recorded.
+        if self
+            .get(id)
+            .is_some_and(|o| o.state == OrderState::PendingCancel)
+        {
+            audit.record(
+                now,
+                AuditKind::PromptDecision,
+                Some(id),
+                format!(
+                    "prompt {} ({}): not answered, the order is being cancelled",
+                    prompt.reply_id,
+                    prompt.message_ids.join(",")
+                ),
+            );
+            return Ok(None);
+        }
         let (prev, _) = self.step(id, OrderEvent::PromptReceived, now)?;
         let modifying = prev == OrderState::PendingModify;
         let verdict = self.policy.decide(prompt);

@@ -165,6 +165,53 @@ fn prompt_confirmed_suppressed_and_audited() {
 }
 
 #[test]
+fn a_question_for_an_order_cancelled_before_its_acknowledgement_is_left_to_the_cancel() {
+    let mut om = OrderManager::new(policy(), "T-");
+    let mut audit = AuditLog::default();
+    let mut out = Vec::new();
+    om.submit(
+        OrderId(1),
+        approve(OrderRequest::market(I, Side::Buy, dec!(10))),
+        1,
+    )
+    .unwrap();
+    om.request_cancel(OrderId(1), 2).unwrap();
+    let prompt = Prompt {
+        reply_id: "late".into(),
+        message_ids: vec!["o163".into()],
+        messages: vec!["outside regular trading hours".into()],
+    };
+    let u = om
+        .apply(
+            &ExecEvent::Prompt {
+                order_id: OrderId(1),
+                prompt,
+                ts: 3,
+            },
+            &mut out,
+            &mut audit,
+        )
+        .unwrap();
+    assert!(u.is_none());
+    assert!(out.is_empty(), "no reply races the cancel: {out:?}");
+    assert_eq!(om.get(OrderId(1)).unwrap().state, OrderState::PendingCancel);
+    assert_eq!(audit.count(AuditKind::IllegalTransition), 0);
+    assert!(audit.records()[0].detail.contains("being cancelled"));
+    // The venue's cancel (which declined the question) closes the order.
+    om.apply(
+        &ExecEvent::Cancelled {
+            order_id: OrderId(1),
+            reason: None,
+            ts: 4,
+        },
+        &mut out,
+        &mut audit,
+    )
+    .unwrap();
+    assert_eq!(om.get(OrderId(1)).unwrap().state, OrderState::Cancelled);
+}
+
+#[test]
 fn prompt_declined_rejects_order() {
     let mut om = OrderManager::new(policy(), "T-");
     let mut audit = AuditLog::default();
