@@ -208,7 +208,13 @@ async fn live_session_token(State(shared): State<Shared>, headers: HeaderMap) ->
     let lst = hmac_sha1(&k_bytes, &state.prepend);
     let mut lst_signature = hex(&hmac_sha1(&lst, state.consumer_key.as_bytes()));
     if state.mode.corrupt_lst_signature {
-        lst_signature = lst_signature.replace('a', "b").replace('0', "1");
+        // Change the first hex digit: always a different signature, whatever the digits.
+        let first = if lst_signature.starts_with('0') {
+            "1"
+        } else {
+            "0"
+        };
+        lst_signature.replace_range(..1, first);
     }
     let expiry = now_secs() * 1000 + state.mode.expiry_ms.unwrap_or(86_400_000);
     state.lst = Some(lst);
