@@ -295,11 +295,16 @@ fn positions_from(fills: &[FillRecord], n: usize) -> Vec<Decimal> {
 
 /// Carry out a reconciliation on a running kernel.
 fn apply(kernel: &mut Kernel, r: &Reconciliation) {
+    apply_reports(kernel, r);
+    kernel.set_books(r.cash, &r.set_positions);
+}
+
+/// Audit `r`'s decisions and apply its venue reports, leaving cash and positions as booked.
+fn apply_reports(kernel: &mut Kernel, r: &Reconciliation) {
     for note in &r.notes {
         kernel.audit_note(AuditKind::Reconciliation, None, note.clone());
     }
     kernel.apply_reports(r.events.iter().cloned());
-    kernel.set_books(r.cash, &r.set_positions);
 }
 
 /// Run live until the first signal on `signals` (a second one aborts) or the duration.
@@ -652,12 +657,9 @@ pub async fn run(
                     );
                 }
                 missed_at_stop = r.missed_fills;
-                for note in &r.notes {
-                    kernel.audit_note(AuditKind::Reconciliation, None, note.clone());
-                }
                 // Reports only: the books are not overwritten with the broker's positions,
                 // so the comparison below says whether they agree.
-                kernel.apply_reports(r.events.iter().cloned());
+                apply_reports(&mut kernel, &r);
                 let checks = position_checks(&kernel, &snap);
                 let ok = checks.iter().all(|c| c.broker == Some(c.kernel));
                 if !ok {

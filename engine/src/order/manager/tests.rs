@@ -46,6 +46,18 @@ fn policy() -> PromptPolicy {
     p
 }
 
+/// An order manager with order 1, a market order for 10, submitted (nothing acknowledged).
+fn submitted_market(side: Side) -> (OrderManager, AuditLog, Vec<ExecCommand>) {
+    let mut om = OrderManager::new(policy(), "T-");
+    om.submit(
+        OrderId(1),
+        approve(OrderRequest::market(I, side, dec!(10))),
+        1,
+    )
+    .unwrap();
+    (om, AuditLog::default(), Vec::new())
+}
+
 #[test]
 fn full_lifecycle_with_partial_fills() {
     let mut om = OrderManager::new(policy(), "T-");
@@ -117,15 +129,7 @@ fn full_lifecycle_with_partial_fills() {
 
 #[test]
 fn prompt_confirmed_suppressed_and_audited() {
-    let mut om = OrderManager::new(policy(), "T-");
-    let mut audit = AuditLog::default();
-    let mut out = Vec::new();
-    om.submit(
-        OrderId(1),
-        approve(OrderRequest::market(I, Side::Buy, dec!(10))),
-        1,
-    )
-    .unwrap();
+    let (mut om, mut audit, mut out) = submitted_market(Side::Buy);
     let prompt = Prompt {
         reply_id: "abc".into(),
         message_ids: vec!["o163".into(), "o354".into()],
@@ -166,15 +170,7 @@ fn prompt_confirmed_suppressed_and_audited() {
 
 #[test]
 fn a_question_for_an_order_cancelled_before_its_acknowledgement_is_left_to_the_cancel() {
-    let mut om = OrderManager::new(policy(), "T-");
-    let mut audit = AuditLog::default();
-    let mut out = Vec::new();
-    om.submit(
-        OrderId(1),
-        approve(OrderRequest::market(I, Side::Buy, dec!(10))),
-        1,
-    )
-    .unwrap();
+    let (mut om, mut audit, mut out) = submitted_market(Side::Buy);
     om.request_cancel(OrderId(1), 2).unwrap();
     let prompt = Prompt {
         reply_id: "late".into(),
@@ -213,15 +209,7 @@ fn a_question_for_an_order_cancelled_before_its_acknowledgement_is_left_to_the_c
 
 #[test]
 fn prompt_declined_rejects_order() {
-    let mut om = OrderManager::new(policy(), "T-");
-    let mut audit = AuditLog::default();
-    let mut out = Vec::new();
-    om.submit(
-        OrderId(1),
-        approve(OrderRequest::market(I, Side::Sell, dec!(10))),
-        1,
-    )
-    .unwrap();
+    let (mut om, mut audit, mut out) = submitted_market(Side::Sell);
     let prompt = Prompt {
         reply_id: "q9".into(),
         message_ids: vec!["o383".into()],
