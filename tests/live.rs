@@ -529,6 +529,200 @@ fn websocket_drops_mid_run_lose_nothing() {
     assert_books_match(&gw, &journal, &out, "websocket drops");
 }
 
+/// Connectivity transitions of the journal's audit: (ts, the state after, as the kernel
+/// prints it).
+fn connectivity(journal: &Path) -> Vec<(i64, String)> {
+    let c = db(journal);
+    let mut st = c
+        .prepare("SELECT ts, detail FROM audit WHERE kind = 'connectivity' ORDER BY seq")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .map(|(ts, d)| (ts, d.rsplit(" -> ").next().unwrap_or("").to_string()))
+        .collect()
+}
+
+/// Wait until the journal's latest connectivity state satisfies `cond`.
+fn wait_state(journal: &Path, what: &str, cond: impl Fn(&str) -> bool) {
+    assert!(
+        wait_for(Duration::from_secs(40), || connectivity(journal)
+            .last()
+            .is_some_and(|(_, s)| cond(s))),
+        "never reached: {what}; transitions: {:#?}",
+        connectivity(journal)
+    );
+}
+
+const HEALTHY: &str = "session up, feed up";
+
+/// Every order submitted while entries were paused reduces the position it found.
+fn assert_paused_orders_reduce(journal: &Path) {
+    let states = connectivity(journal);
+    let c = db(journal);
+    let mut st = c
+        .prepare(
+            "SELECT c.ts, o.side, o.quantity FROM commands c JOIN orders o USING (order_id)
+             WHERE c.kind = 'submit' ORDER BY c.seq",
+        )
+        .unwrap();
+    let submits: Vec<(i64, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (ts, side, qty) in submits {
+        let state = states
+            .iter()
+            .rev()
+            .find(|(t, _)| *t <= ts)
+            .map_or(HEALTHY, |(_, s)| s.as_str());
+        if !state.contains("entries paused") {
+            continue;
+        }
+        let before: String = c
+            .query_row(
+                "SELECT position_after FROM fills WHERE ts < ?1 ORDER BY seq DESC LIMIT 1",
+                [ts],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|_| "0".into());
+        let (pos, qty): (f64, f64) = (before.parse().unwrap(), qty.parse().unwrap());
+        let reduces = match side.as_str() {
+            "SELL" => pos > 0.0 && qty <= pos,
+            _ => pos < 0.0 && qty <= -pos,
+        };
+        assert!(
+            reduces,
+            "{side} {qty} submitted at {ts} with position {pos} while {state}"
+        );
+    }
+}
+
+#[test]
+fn session_faults_pause_entries_and_each_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), 17);
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let args = paper_args(
+        &gw,
+        &journal,
+        &out,
+        &[
+            "--duration",
+            "300s",
+            "--set",
+            "strategy.params.fast=2",
+            "--set",
+            "strategy.params.slow=4",
+            "--set",
+            "live.stale_after_secs=4",
+        ],
+    );
+    let mut child = tickline()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut s);
+        s
+    });
+    assert!(
+        wait_for(Duration::from_secs(60), || journal.exists()
+            && connectivity(&journal).is_empty()
+            && !journal_execs(&journal).is_empty()),
+        "the run never traded"
+    );
+
+    // Forced logout: paused until a login at the gateway; then reconciled and resumed.
+    gw.control("POST", "/control/session/logout", "");
+    wait_state(&journal, "session lost", |s| {
+        s.contains("entries paused (session lost)")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    gw.control("POST", "/control/session/login", "");
+    wait_state(&journal, "resumed after the login", |s| s == HEALTHY);
+
+    // Competing session: paused, never taken over; resumes when the session is ours again.
+    gw.control("POST", "/control/session/compete", "");
+    wait_state(&journal, "competing", |s| {
+        s.contains("entries paused (competing session)")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let st = gw.control("GET", "/control/state", "");
+    assert_eq!(st["session"]["competing"], true, "taken over: {st}");
+    gw.control("POST", "/control/session/login", "");
+    wait_state(&journal, "resumed after competing", |s| s == HEALTHY);
+
+    // Stale feed: paused after 4 s without data, resumed when it flows.
+    gw.control("PATCH", "/control/faults", r#"{"stale_feed":true}"#);
+    wait_state(&journal, "stale", |s| {
+        s.contains("entries paused (market data stale)")
+    });
+    gw.control("PATCH", "/control/faults", r#"{"stale_feed":false}"#);
+    wait_state(&journal, "resumed after stale", |s| s == HEALTHY);
+
+    // Rate limits (2 requests/s, a penalty box after 3 violations) while a reconnect makes
+    // the run read its reports: degraded and paused, then resumed.
+    gw.control(
+        "PATCH",
+        "/control/faults",
+        r#"{"rate_limits":true,"global_rate":2,"penalty_violations":3,"penalty_window_secs":10,"penalty_secs":6}"#,
+    );
+    gw.control("POST", "/control/ws/disconnect", "");
+    wait_state(&journal, "rate limited", |s| {
+        s.starts_with("session degraded")
+    });
+    gw.control("PATCH", "/control/faults", r#"{"rate_limits":false}"#);
+    wait_state(&journal, "resumed after rate limits", |s| s == HEALTHY);
+    std::thread::sleep(Duration::from_secs(3));
+
+    let k = run(&[
+        "kill".into(),
+        "--journal".into(),
+        journal.display().to_string(),
+        "--stop".into(),
+    ]);
+    assert!(k.status.success(), "{}", text(&k));
+    let status = child.wait().unwrap();
+    let log = log.join().unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    for expected in [
+        "session lost",
+        "not taking it over",
+        "feed stale",
+        "rate limited on",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in\n{log}");
+    }
+    assert!(!log.contains("panicked"), "{log}");
+    let audit: String = {
+        let c = db(&journal);
+        let mut st = c.prepare("SELECT detail FROM audit").unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        audit.contains("refused by entry_pause"),
+        "no entry was refused while paused:\n{audit}"
+    );
+    assert_paused_orders_reduce(&journal);
+    assert_books_match(&gw, &journal, &out, "session faults");
+    let run_summary: String = db(&journal)
+        .query_row("SELECT summary FROM runs", [], |r| r.get(0))
+        .unwrap();
+    let run_summary: Value = serde_json::from_str(&run_summary).unwrap();
+    assert_eq!(run_summary["positions_agree"], true, "{run_summary}");
+}
+
 #[test]
 fn bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -301,6 +301,7 @@ impl Client {
     pub(crate) fn unprime(&self) {
         self.inner.primed.store(false, Ordering::Release);
         self.inner.orders_warm.store(false, Ordering::Release);
+        self.inner.portfolio_primed.store(false, Ordering::Release);
     }
 
     /// Mark the live-orders cache of this brokerage session warm; returns whether it was.
@@ -397,6 +398,13 @@ impl Client {
             Err(e) if e.needs_accounts_priming() => {
                 self.unprime();
                 self.prime().await?;
+                self.inner.transport.send(req).await
+            }
+            // A new brokerage session the client did not open itself (a login at the
+            // gateway) forgets the portfolio priming too.
+            Err(e) if e.needs_portfolio_priming() => {
+                self.inner.portfolio_primed.store(false, Ordering::Release);
+                self.prime_portfolio().await?;
                 self.inner.transport.send(req).await
             }
             other => other,

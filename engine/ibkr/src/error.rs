@@ -280,6 +280,12 @@ impl IbkrError {
             .is_some_and(|m| m.contains("Please query /accounts first"))
     }
 
+    /// True when IBKR asks for `/portfolio/accounts` before a per-account `/portfolio` call.
+    pub fn needs_portfolio_priming(&self) -> bool {
+        self.ibkr_message()
+            .is_some_and(|m| m.contains("Please query /portfolio/accounts first"))
+    }
+
     /// True when IBKR reports that the brokerage bridge is down (`ssodh/init` needed).
     pub fn is_no_bridge(&self) -> bool {
         self.ibkr_message().is_some_and(|m| m.contains("no bridge"))

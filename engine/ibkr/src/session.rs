@@ -301,6 +301,9 @@ impl std::fmt::Debug for SessionClock {
 pub struct SessionConfig {
     /// How often to call `/tickle` (IBKR: about every 60 s).
     pub tickle_interval: Duration,
+    /// How often to look again while the brokerage session is not ready (lost, competing,
+    /// unprimed), so its return is noticed without waiting for the next tickle.
+    pub recheck_interval: Duration,
     /// Bring the brokerage session back with `ssodh/init` when it drops.
     pub reauthenticate: bool,
     /// `compete` flag sent with `ssodh/init` when (re-)authenticating. It is never sent
@@ -329,6 +332,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             tickle_interval: Duration::from_secs(60),
+            recheck_interval: Duration::from_secs(5),
             reauthenticate: true,
             compete: true,
             take_over_competing: false,
@@ -409,11 +413,10 @@ impl SessionHub {
             self.emit(SessionEvent::CompetingCleared);
         }
         if was_authenticated && !status.authenticated {
-            let reason = if status.fail.is_empty() {
-                status.message.clone()
-            } else {
-                status.fail.clone()
-            };
+            let reason = [&status.fail, &status.message]
+                .into_iter()
+                .find(|t| !t.is_empty())
+                .map_or_else(|| "no longer authenticated".to_string(), |t| t.clone());
             self.emit(SessionEvent::BrokerageLost { reason });
         }
         self.set_state(
@@ -484,14 +487,21 @@ impl Drop for SupervisorHandle {
 pub(crate) fn spawn(client: Client, config: SessionConfig) -> SupervisorHandle {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(config.tickle_interval.max(Duration::from_secs(1)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wait = Duration::ZERO;
         loop {
             tokio::select! {
-                _ = ticker.tick() => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = stopped.changed() => break,
             }
             supervise_once(&client, &config, config.clock.now()).await;
+            let status = client.hub().current();
+            // Inside a maintenance window only the keep-alive runs (no re-auth storm).
+            wait = if status.state == SessionState::Ready || status.in_maintenance() {
+                config.tickle_interval
+            } else {
+                config.recheck_interval
+            }
+            .max(Duration::from_secs(1));
         }
         tracing::debug!("IBKR session supervisor stopped");
     });

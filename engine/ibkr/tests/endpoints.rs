@@ -169,6 +169,33 @@ async fn please_query_accounts_first_is_handled() {
 }
 
 #[tokio::test]
+async fn please_query_portfolio_accounts_first_is_handled() {
+    // A login at the gateway starts a new session the client did not open: IBKR forgets
+    // the portfolio priming and asks for it again.
+    let server = MockServer::with_session().await;
+    server.route_seq(
+        "GET",
+        "/v1/api/portfolio/DU1234567/ledger",
+        vec![
+            Reply::sample("ledger.json"),
+            Reply::status(
+                400,
+                r#"{"error":"Bad Request: Please query /portfolio/accounts first","statusCode":400}"#,
+            ),
+            Reply::sample("ledger.json"),
+        ],
+    );
+    let client = common::client(&server);
+    client.ledger("DU1234567").await.expect("first ledger");
+    client
+        .ledger("DU1234567")
+        .await
+        .expect("ledger after priming again");
+    assert_eq!(server.count("GET", "/v1/api/portfolio/accounts"), 2);
+    assert_eq!(server.count("GET", "/v1/api/portfolio/DU1234567/ledger"), 3);
+}
+
+#[tokio::test]
 async fn portfolio_family() {
     let server = MockServer::with_session().await;
     // Page 0 holds 100 positions, page 1 the remaining 3.

@@ -275,3 +275,32 @@ async fn supervisor_tickles_every_interval_until_stopped() {
     tokio::time::sleep(Duration::from_secs(600)).await;
     assert_eq!(server.count("POST", "/v1/api/tickle"), 6);
 }
+
+#[tokio::test(start_paused = true)]
+async fn supervisor_looks_again_soon_while_the_session_is_gone() {
+    // A logout nobody can undo but the user: the supervisor checks every `recheck_interval`
+    // instead of every tickle interval, so a login at the gateway is noticed within seconds.
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(Value::Null));
+    server_with_state(&server, state.clone());
+    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
+        .session_config(SessionConfig {
+            maintenance: Maintenance::Off,
+            reauthenticate: false,
+            ..config()
+        })
+        .build()
+        .expect("client");
+    let handle = client.spawn_supervisor();
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    // At t = 0, 5, 10, 15, 20 s.
+    assert_eq!(server.count("POST", "/v1/api/tickle"), 5);
+    *state.lock().expect("lock") = status(true, false);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    // Back to the keep-alive pace.
+    let before = server.count("POST", "/v1/api/tickle");
+    tokio::time::sleep(Duration::from_secs(50)).await;
+    assert_eq!(server.count("POST", "/v1/api/tickle"), before);
+    handle.shutdown().await;
+}

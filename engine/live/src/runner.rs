@@ -48,6 +48,10 @@ use crate::venue::{BrokerSnapshot, FeedEvent, SessionNotice, TrackedOrder, Venue
 /// At the stop, how often a refused cancel is sent again.
 const CANCEL_RESEND: Duration = Duration::from_secs(2);
 
+/// A reconciliation whose reports could not be read is tried again this much later (entries
+/// stay paused meanwhile when it followed a reconnect).
+const RECONCILE_RETRY: Duration = Duration::from_secs(2);
+
 /// Paper or live money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -315,7 +319,7 @@ pub async fn run(
 ) -> Result<LiveOutcome, LiveError> {
     let LiveRun {
         settings,
-        kernel: kernel_cfg,
+        kernel: mut kernel_cfg,
         mut instruments,
         trade,
         strategy,
@@ -387,7 +391,8 @@ pub async fn run(
     venue.execution.track(&track, &booked);
     let ready = venue.execution.ready();
 
-    // 2. The kernel, restored, with the broker's books.
+    // 2. The kernel, restored, with the broker's books (its cash, not the config's).
+    kernel_cfg.initial_cash = snapshot.cash;
     let exec: Box<dyn tickline_engine::execution::ExecutionClient> = venue.execution;
     let mut kernel = Kernel::new(
         kernel_cfg,
@@ -446,6 +451,7 @@ pub async fn run(
 
     // 4. Start.
     let started = kernel.now();
+    let start_equity = kernel.portfolio().equity();
     kernel.start();
     let (feed_tx, mut feed_rx) = mpsc::channel::<FeedEvent>(4096);
     venue.feed.start(feed_tx).await.map_err(LiveError::Feed)?;
@@ -508,8 +514,10 @@ pub async fn run(
                 }
                 None => session_open = false,
             },
-            snap = reco_rx.recv() => if let Some(snap) = snap {
-                state.on_reconcile(&mut kernel, snap, &settings);
+            snap = reco_rx.recv() => if let Some(snap) = snap
+                && !state.on_reconcile(&mut kernel, snap, &settings)
+            {
+                next_reconcile = tokio::time::Instant::now() + RECONCILE_RETRY;
             },
             bars = hist_rx.recv() => if let Some(bars) = bars {
                 state.on_history_bars(&mut kernel, bars);
@@ -569,7 +577,7 @@ pub async fn run(
                     });
                 }
                 if next_status.is_some_and(|t| at >= t) {
-                    eprintln!("{}", status_line(&kernel));
+                    eprintln!("{}", status_line(&kernel, start_equity));
                     next_status = settings.status_every.map(|d| at + d);
                 }
                 if at >= next_refresh {
@@ -809,19 +817,24 @@ impl Loop {
         }
     }
 
+    /// Apply a reconciliation; `false` when the broker's reports could not be read (entries
+    /// that waited for it keep waiting; the caller tries again soon).
     fn on_reconcile(
         &mut self,
         kernel: &mut Kernel,
         snap: Result<BrokerSnapshot, VenueError>,
         settings: &LiveSettings,
-    ) {
+    ) -> bool {
         let snap = match snap {
             Ok(s) => s,
             Err(e) => {
-                tracing::warn!(error = %e, "reconciliation: the broker's reports could not be read; trying again later");
-                self.supervisor.reconciled();
-                kernel.set_connectivity(self.supervisor.connectivity());
-                return;
+                let paused = if self.supervisor.is_reconciling() {
+                    "; new entries stay paused"
+                } else {
+                    ""
+                };
+                tracing::warn!(error = %e, "reconciliation: the broker's reports could not be read; trying again in {RECONCILE_RETRY:?}{paused}");
+                return false;
             }
         };
         match reconcile_books(kernel, &snap, settings.foreign) {
@@ -836,6 +849,7 @@ impl Loop {
         }
         self.supervisor.reconciled();
         kernel.set_connectivity(self.supervisor.connectivity());
+        true
     }
 }
 

@@ -14,8 +14,9 @@ pub fn clock_time(ts: Ts) -> String {
         .to_string()
 }
 
-/// One line describing the run now.
-pub fn status_line(kernel: &Kernel) -> String {
+/// One line describing the run now; the PnL shown is the change of equity since
+/// `start_equity` (the equity when this run started, from the broker's books).
+pub fn status_line(kernel: &Kernel, start_equity: Decimal) -> String {
     let p = kernel.portfolio();
     let mut s = clock_time(kernel.now());
     let mut any = false;
@@ -35,10 +36,10 @@ pub fn status_line(kernel: &Kernel) -> String {
     if !any {
         s.push_str(" | flat");
     }
-    let pnl = p.equity() - p.initial_cash();
+    let pnl = p.equity() - start_equity;
     let _ = write!(
         s,
-        " | equity {:.2} ({}{:.2}) | open orders {} | {}",
+        " | equity {:.2} ({}{:.2} this run) | open orders {} | {}",
         p.equity(),
         if pnl >= Decimal::ZERO { "+" } else { "" },
         pnl,

@@ -224,9 +224,9 @@ impl Supervisor {
         self.reconciling = false;
     }
 
-    /// Start reconciling (a periodic or forced reconciliation): entries wait for it.
-    pub fn reconciling(&mut self) {
-        self.reconciling = true;
+    /// Entries wait for a reconciliation (after a reconnect).
+    pub fn is_reconciling(&self) -> bool {
+        self.reconciling
     }
 
     /// The operator paused (`true`) or resumed (`false`) entries.

@@ -40,6 +40,10 @@ struct Broker {
     refuse_cancels: u32,
     /// Cancels received.
     cancels: u32,
+    /// Fail this many snapshots (the reports cannot be read) before answering again.
+    fail_snapshots: u32,
+    /// Snapshots asked for.
+    snapshots: u32,
 }
 
 struct Exec {
@@ -244,7 +248,12 @@ struct Reports {
 
 impl BrokerReports for Reports {
     fn snapshot(&self) -> BoxFuture<'_, Result<BrokerSnapshot, VenueError>> {
-        let b = self.broker.lock().unwrap();
+        let mut b = self.broker.lock().unwrap();
+        b.snapshots += 1;
+        if b.fail_snapshots > 0 {
+            b.fail_snapshots -= 1;
+            return Box::pin(async { Err(VenueError::Transient("reports unreadable".into())) });
+        }
         let snap = BrokerSnapshot {
             account: AccountInfo {
                 id: "DU1".into(),
@@ -639,6 +648,49 @@ async fn session_loss_pauses_entries_and_the_return_reconciles() {
         "{log:?}"
     );
     assert!(log.last().is_some());
+    assert!(out.reconciliations >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_wait_for_a_reconciliation_that_failed_after_a_reconnect() {
+    let mut st = settings();
+    st.duration = Some(Duration::from_millis(4000));
+    st.warmup_bars = 0;
+    let (s, run_, venue) = setup(Broker::default(), st, Resume::default());
+    let session = s.session.clone();
+    let broker = s.broker.clone();
+    let (_sig_tx, sig_rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = session
+            .send(SessionNotice::Lost {
+                reason: "test".into(),
+            })
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        broker.lock().unwrap().fail_snapshots = 1;
+        let _ = session.send(SessionNotice::Connected).await;
+    });
+    let out = run(run_, venue, sig_rx).await.expect("run");
+    let log = s.log.lock().unwrap().clone();
+    let links: Vec<&String> = log.iter().filter(|l| l.starts_with("link ")).collect();
+    let reconciling = links
+        .iter()
+        .position(|l| l.contains("entries paused (reconciling)"))
+        .unwrap_or_else(|| panic!("{links:?}"));
+    // Entries stayed paused through the failed reconciliation and resumed after the retry.
+    assert_eq!(
+        links[reconciling + 1..]
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>(),
+        ["link session up, feed up"],
+        "{links:?}"
+    );
+    let b = s.broker.lock().unwrap();
+    assert_eq!(b.fail_snapshots, 0);
+    // Start, the failed one, the retry, the final check.
+    assert!(b.snapshots >= 4, "{} snapshots", b.snapshots);
     assert!(out.reconciliations >= 1);
 }
 

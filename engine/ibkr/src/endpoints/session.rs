@@ -55,6 +55,32 @@ impl Client {
             .await
     }
 
+    /// An `sts` frame of the websocket: the fields it carries (often only `competing`, or
+    /// `authenticated`) laid over the last known status, published at once instead of at
+    /// the next `/tickle`.
+    pub fn observe_stream_status(&self, sts: &crate::ws::AuthStatus) {
+        let mut status = self.hub().current().auth.unwrap_or_default();
+        if let Some(a) = sts.authenticated {
+            status.authenticated = a;
+        }
+        if let Some(c) = sts.competing {
+            status.competing = c;
+        }
+        if let Some(c) = sts.connected {
+            status.connected = c;
+        }
+        if let Some(e) = sts.established {
+            status.established = e;
+        }
+        if let Some(m) = &sts.message {
+            status.message.clone_from(m);
+        }
+        if let Some(f) = &sts.fail {
+            status.fail.clone_from(f);
+        }
+        self.hub().observe_auth(&status, self.is_primed());
+    }
+
     /// `POST /tickle`: keep-alive. Remembers the websocket session id and publishes the
     /// nested brokerage status.
     pub async fn tickle(&self) -> Result<Tickle, IbkrError> {

@@ -168,8 +168,11 @@ impl Hub {
     /// Deliver to the runtime (nothing before the feed started). A full channel drops the
     /// event, counted and logged: the loop is behind and the next tick supersedes it.
     pub fn send(&self, ev: FeedEvent) {
-        let guard = lock(&self.tx);
-        let Some(tx) = guard.as_ref() else { return };
+        self.send_on(&lock(&self.tx), ev);
+    }
+
+    fn send_on(&self, tx: &Option<mpsc::Sender<FeedEvent>>, ev: FeedEvent) {
+        let Some(tx) = tx.as_ref() else { return };
         if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(ev) {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
@@ -181,14 +184,30 @@ impl Hub {
         }
     }
 
+    /// The websocket came up or went down. Link changes are sent under the sender's lock,
+    /// so one from the snapshot poller cannot overtake this one.
     pub fn set_stream(&self, up: bool) {
+        let tx = lock(&self.tx);
         let was = self.stream_up.swap(up, Ordering::Relaxed);
         if was != up {
-            self.send(FeedEvent::Link(if up {
-                LinkState::Up
-            } else {
-                LinkState::Degraded
-            }));
+            self.send_on(
+                &tx,
+                FeedEvent::Link(if up {
+                    LinkState::Up
+                } else {
+                    LinkState::Degraded
+                }),
+            );
+        }
+    }
+
+    /// Snapshots answer again after the feed was down: `Degraded` (polling), unless the
+    /// stream came back meanwhile and reported `Up` itself.
+    fn snapshots_back(&self) {
+        let tx = lock(&self.tx);
+        if !self.stream_up.load(Ordering::Relaxed) {
+            tracing::warn!("market data snapshots answer again");
+            self.send_on(&tx, FeedEvent::Link(LinkState::Degraded));
         }
     }
 }
@@ -410,8 +429,7 @@ async fn poll_while_down(client: Client, conids: Vec<i64>, hub: Arc<Hub>, opts: 
         match client.snapshot(&conids, FEED_FIELDS).await {
             Ok(snaps) => {
                 if failures >= opts.down_after {
-                    tracing::warn!("market data snapshots answer again");
-                    hub.send(FeedEvent::Link(LinkState::Degraded));
+                    hub.snapshots_back();
                 }
                 failures = 0;
                 let now = now_ns();
@@ -425,7 +443,13 @@ async fn poll_while_down(client: Client, conids: Vec<i64>, hub: Arc<Hub>, opts: 
             }
             Err(e) => {
                 failures += 1;
-                tracing::warn!(error = %e, failures, "market data snapshot failed");
+                // The first failures and then one in a minute of polls at WARN; a session
+                // that stays down would otherwise print a line every poll.
+                if failures <= opts.down_after || failures % 60 == 0 {
+                    tracing::warn!(error = %e, failures, "market data snapshot failed");
+                } else {
+                    tracing::debug!(error = %e, failures, "market data snapshot failed");
+                }
                 if failures == opts.down_after {
                     hub.send(FeedEvent::Link(LinkState::Down));
                 }

@@ -20,6 +20,9 @@ use crate::client::Client;
 use crate::execution::StreamInput;
 use crate::ws::{Subscription, WsClient, WsEvent};
 
+/// `waiting for session` answers within this long of presenting it belong to the same burst.
+const PRESENT_AGAIN_AFTER: Duration = Duration::from_secs(2);
+
 /// Settings of the dispatcher.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamOptions {
@@ -50,6 +53,26 @@ pub(super) struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Orders and executions, and market data once the feed started.
+    fn subscribe_all(&self, ws: &WsClient, market_data: bool) {
+        for sub in [
+            Subscription::Orders {
+                filters: Vec::new(),
+            },
+            Subscription::Trades {
+                realtime_updates_only: false,
+                days: None,
+            },
+        ] {
+            if let Err(e) = ws.subscribe(sub) {
+                tracing::warn!(error = %e, "websocket subscription failed");
+            }
+        }
+        if market_data {
+            self.subscribe_market_data(ws);
+        }
+    }
+
     fn subscribe_market_data(&self, ws: &WsClient) {
         for &conid in &self.conids {
             let Ok(conid) = u64::try_from(conid) else {
@@ -109,23 +132,11 @@ impl Dispatcher {
 
     /// One socket's life. `false`: the runtime is gone, stop.
     async fn serve(&mut self, mut ws: WsClient) -> bool {
-        for sub in [
-            Subscription::Orders {
-                filters: Vec::new(),
-            },
-            Subscription::Trades {
-                realtime_updates_only: false,
-                days: None,
-            },
-        ] {
-            if let Err(e) = ws.subscribe(sub) {
-                tracing::warn!(error = %e, "websocket subscription failed");
-            }
-        }
         let mut market_data = self.hub.started();
-        if market_data {
-            self.subscribe_market_data(&ws);
-        }
+        self.subscribe_all(&ws, market_data);
+        // Every command sent before the session is presented is answered `waiting for
+        // session`: present it (and subscribe again) once for such a burst.
+        let mut presented: Option<tokio::time::Instant> = None;
         let mut renew = tokio::time::interval(self.opts.renew_every);
         renew.tick().await;
         loop {
@@ -138,7 +149,13 @@ impl Dispatcher {
                     if let WsEvent::Message(m) = &ev
                         && m.contains("waiting for session")
                     {
-                        self.present_session(&ws).await;
+                        // Subscriptions sent before the session was presented (a socket
+                        // reopened after a new login) were not taken: send them again.
+                        if presented.is_none_or(|t| t.elapsed() >= PRESENT_AGAIN_AFTER) {
+                            presented = Some(tokio::time::Instant::now());
+                            self.present_session(&ws).await;
+                            self.subscribe_all(&ws, market_data);
+                        }
                         continue;
                     }
                     self.on_event(ev);
@@ -237,6 +254,10 @@ impl Dispatcher {
                         text: b.message.unwrap_or_default(),
                     });
                 }
+            }
+            WsEvent::AuthStatus(sts) => {
+                tracing::debug!(?sts, "websocket session status");
+                self.client.observe_stream_status(&sts);
             }
             WsEvent::Error {
                 topic,
