@@ -484,14 +484,7 @@ fn command(shared: &Shared, conn: &mut Conn, cmd: Command) -> Vec<Value> {
             let args: Vec<Value> = if realtime_only {
                 Vec::new()
             } else {
-                let since = core.market.now_ms() - days * 86_400_000;
-                let user = core.cfg.session.user_name.clone();
-                core.exchange
-                    .executions
-                    .iter()
-                    .filter(|e| e.ts_ms >= since)
-                    .map(|e| e.json(&core.market.contracts[e.index], &user, None))
-                    .collect()
+                executions_since(&core, core.market.now_ms() - days * 86_400_000)
             };
             vec![json!({"topic": "str", "args": args})]
         }
@@ -598,6 +591,44 @@ fn on_push(shared: &Shared, conn: &mut Conn, push: &Push) -> Option<Vec<Value>> 
     Some(out)
 }
 
+/// The executions since `since` (market clock ms), as `str` reports them.
+fn executions_since(core: &Core, since: i64) -> Vec<Value> {
+    let user = &core.cfg.session.user_name;
+    core.exchange
+        .executions
+        .iter()
+        .filter(|e| e.ts_ms >= since)
+        .map(|e| e.json(&core.market.contracts[e.index], user, None))
+        .collect()
+}
+
+/// A connection that fell behind the broadcast missed pushes: what it subscribed to is
+/// rebuilt from the current state (market frames, the orders that changed since it last
+/// heard, the day's executions, which clients apply once by execution id).
+fn resync(shared: &Shared, conn: &mut Conn) -> Vec<Value> {
+    let mut out = on_push(shared, conn, &Push::Market).unwrap_or_default();
+    if !conn.authed {
+        return out;
+    }
+    let core = shared.lock();
+    if conn.sor && !core.session.sor_paused {
+        let all: Vec<Value> = core
+            .exchange
+            .orders
+            .values()
+            .map(|o| o.live_json(&core.market.contracts[o.index]))
+            .collect();
+        out.extend(conn.order_frame(&all));
+    }
+    if conn.str_on {
+        let args = executions_since(&core, core.market.now_ms() - 86_400_000);
+        if !args.is_empty() {
+            out.push(json!({"topic": "str", "args": args}));
+        }
+    }
+    out
+}
+
 fn to_message(v: Value) -> Message {
     match v {
         Value::String(s) => Message::Text(s.into()),
@@ -643,8 +674,10 @@ async fn connection(shared: Arc<Shared>, socket: WebSocket, authed: bool) {
                     Some(f) => f,
                     None => break,
                 },
-                // Fell behind the broadcast: market frames are rebuilt from current state.
-                Err(RecvError::Lagged(_)) => on_push(&shared, &mut conn, &Push::Market).unwrap_or_default(),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "websocket client fell behind: resending current state");
+                    resync(&shared, &mut conn)
+                }
                 Err(RecvError::Closed) => break,
             },
             _ = hb.tick() => vec![json!({"topic": "system", "hb": wall_ms()})],

@@ -487,21 +487,31 @@ impl Drop for SupervisorHandle {
 pub(crate) fn spawn(client: Client, config: SessionConfig) -> SupervisorHandle {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        let mut wait = Duration::ZERO;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stopped.changed() => break,
-            }
-            supervise_once(&client, &config, config.clock.now()).await;
-            let status = client.hub().current();
-            // Inside a maintenance window only the keep-alive runs (no re-auth storm).
-            wait = if status.state == SessionState::Ready || status.in_maintenance() {
+        // Inside a maintenance window only the keep-alive runs (no re-auth storm).
+        let wait = |status: &SessionStatus| {
+            if status.state == SessionState::Ready || status.in_maintenance() {
                 config.tickle_interval
             } else {
                 config.recheck_interval
             }
-            .max(Duration::from_secs(1));
+            .max(Duration::from_secs(1))
+        };
+        let mut changes = client.hub().subscribe_status();
+        let mut next = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                // The session went bad elsewhere (a 401, an `sts` frame): look again soon.
+                Ok(()) = changes.changed() => {
+                    let soon = tokio::time::Instant::now() + wait(&changes.borrow_and_update());
+                    next = next.min(soon);
+                    continue;
+                }
+                _ = stopped.changed() => break,
+            }
+            supervise_once(&client, &config, config.clock.now()).await;
+            changes.mark_unchanged();
+            next = tokio::time::Instant::now() + wait(&client.hub().current());
         }
         tracing::debug!("IBKR session supervisor stopped");
     });

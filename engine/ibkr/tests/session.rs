@@ -304,3 +304,31 @@ async fn supervisor_looks_again_soon_while_the_session_is_gone() {
     assert_eq!(server.count("POST", "/v1/api/tickle"), before);
     handle.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_session_lost_elsewhere_makes_the_supervisor_look_again_soon() {
+    // The loss is seen by another request (here an auth status call), not by the
+    // supervisor, which would otherwise sleep until its next keep-alive a minute later.
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    server_with_state(&server, state.clone());
+    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
+        .session_config(SessionConfig {
+            maintenance: Maintenance::Off,
+            reauthenticate: false,
+            ..config()
+        })
+        .build()
+        .expect("client");
+    let handle = client.spawn_supervisor();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    *state.lock().expect("lock") = status(false, false);
+    client.auth_status().await.expect("status");
+    assert_eq!(client.session_status().state, SessionState::ReadOnly);
+    *state.lock().expect("lock") = status(true, false);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    assert_eq!(server.count("POST", "/v1/api/tickle"), 2);
+    handle.shutdown().await;
+}

@@ -445,7 +445,7 @@ async fn poll_while_down(client: Client, conids: Vec<i64>, hub: Arc<Hub>, opts: 
                 failures += 1;
                 // The first failures and then one in a minute of polls at WARN; a session
                 // that stays down would otherwise print a line every poll.
-                if failures <= opts.down_after || failures % 60 == 0 {
+                if failures <= opts.down_after || failures.is_multiple_of(60) {
                     tracing::warn!(error = %e, failures, "market data snapshot failed");
                 } else {
                     tracing::debug!(error = %e, failures, "market data snapshot failed");
