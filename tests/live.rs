@@ -193,6 +193,16 @@ fn paper_args(gw: &Gateway, journal: &Path, out: &Path, extra: &[&str]) -> Vec<S
     a
 }
 
+/// `tickline` with `args` running in the background, its output piped.
+fn spawn(args: &[String]) -> Child {
+    tickline()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tickline runs")
+}
+
 fn run(args: &[String]) -> Output {
     tickline().args(args).output().expect("tickline runs")
 }
@@ -231,17 +241,43 @@ fn journal_execs(journal: &Path) -> Vec<String> {
 
 /// Execution ids of `trades.csv` (its `exec_id` column).
 fn csv_execs(out: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(out.join("trades.csv")).unwrap();
+    csv_rows(&out.join("trades.csv"))
+        .into_iter()
+        .map(|mut r| r.remove("exec_id").expect("exec_id column"))
+        .collect()
+}
+
+/// Rows of a CSV file by column name.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let k = header
-        .iter()
-        .position(|h| *h == "exec_id")
-        .expect("exec_id column");
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     lines
         .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').nth(k).unwrap().to_string())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
         .collect()
+}
+
+/// Every audit record's text, one per line.
+fn audit_text(journal: &Path) -> String {
+    let c = db(journal);
+    let mut st = c.prepare("SELECT detail FROM audit").unwrap();
+    st.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn summary(out: &Path) -> Value {
@@ -303,15 +339,7 @@ fn assert_books_match(gw: &Gateway, journal: &Path, out: &Path, ctx: &str) {
         working.is_empty(),
         "{ctx}: left working at the broker: {working:?}"
     );
-    let audit: String = {
-        let c = db(journal);
-        let mut st = c.prepare("SELECT detail FROM audit").unwrap();
-        st.query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let audit = audit_text(journal);
     assert!(
         !audit.contains("already registered"),
         "{ctx}: duplicate cOID refused:\n{audit}"
@@ -508,12 +536,7 @@ fn websocket_drops_mid_run_lose_nothing() {
             "strategy.params.slow=2",
         ],
     );
-    let child = tickline()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&args);
     for _ in 0..3 {
         std::thread::sleep(Duration::from_secs(3));
         gw.control("POST", "/control/ws/disconnect", "");
@@ -630,12 +653,7 @@ fn session_faults_pause_entries_and_each_recovers() {
             "live.stale_after_secs=4",
         ],
     );
-    let mut child = tickline()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&args);
     let stderr = child.stderr.take().unwrap();
     let log = std::thread::spawn(move || {
         let mut s = String::new();
@@ -711,15 +729,7 @@ fn session_faults_pause_entries_and_each_recovers() {
         assert!(log.contains(expected), "no {expected:?} in\n{log}");
     }
     assert!(!log.contains("panicked"), "{log}");
-    let audit: String = {
-        let c = db(&journal);
-        let mut st = c.prepare("SELECT detail FROM audit").unwrap();
-        st.query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let audit = audit_text(&journal);
     assert!(
         audit.contains("refused by entry_pause"),
         "no entry was refused while paused:\n{audit}"
@@ -731,28 +741,6 @@ fn session_faults_pause_entries_and_each_recovers() {
         .unwrap();
     let run_summary: Value = serde_json::from_str(&run_summary).unwrap();
     assert_eq!(run_summary["positions_agree"], true, "{run_summary}");
-}
-
-/// Rows of a CSV file by column name.
-fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
 }
 
 /// Backtest/paper parity. The emulator replays a bar file at 60x and the paper run takes its

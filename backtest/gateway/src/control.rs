@@ -295,13 +295,7 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
 
 async fn orders(State(shared): State<Arc<Shared>>) -> Reply {
     let core = shared.lock();
-    let list: Vec<Value> = core
-        .exchange
-        .orders
-        .values()
-        .map(|o| o.live_json(&core.market.contracts[o.index]))
-        .collect();
-    Ok(axum::Json(Value::Array(list)))
+    Ok(axum::Json(Value::Array(core.orders_json())))
 }
 
 async fn executions(State(shared): State<Arc<Shared>>) -> Reply {

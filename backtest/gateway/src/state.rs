@@ -142,6 +142,15 @@ impl Shared {
 }
 
 impl Core {
+    /// Every order as the live-orders list and `sor` describe it.
+    pub fn orders_json(&self) -> Vec<Value> {
+        self.exchange
+            .orders
+            .values()
+            .map(|o| o.live_json(&self.market.contracts[o.index]))
+            .collect()
+    }
+
     pub fn new(
         cfg: GatewayConfig,
         market: Market,

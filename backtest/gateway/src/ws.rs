@@ -458,12 +458,7 @@ fn command(shared: &Shared, conn: &mut Conn, cmd: Command) -> Vec<Value> {
             }
             conn.sor = true;
             conn.sor_sent.clear();
-            let all: Vec<Value> = core
-                .exchange
-                .orders
-                .values()
-                .map(|o| o.live_json(&core.market.contracts[o.index]))
-                .collect();
+            let all = core.orders_json();
             vec![
                 conn.order_frame(&all)
                     .unwrap_or_else(|| json!({"topic": "sor", "args": []})),
@@ -612,13 +607,7 @@ fn resync(shared: &Shared, conn: &mut Conn) -> Vec<Value> {
     }
     let core = shared.lock();
     if conn.sor && !core.session.sor_paused {
-        let all: Vec<Value> = core
-            .exchange
-            .orders
-            .values()
-            .map(|o| o.live_json(&core.market.contracts[o.index]))
-            .collect();
-        out.extend(conn.order_frame(&all));
+        out.extend(conn.order_frame(&core.orders_json()));
     }
     if conn.str_on {
         let args = executions_since(&core, core.market.now_ms() - 86_400_000);

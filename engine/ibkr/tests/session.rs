@@ -250,18 +250,24 @@ async fn failed_reauthentication_is_reported() {
     assert_eq!(client.session_status().state, SessionState::ReadOnly);
 }
 
+/// A client for the supervisor-task tests: no maintenance windows; `reauthenticate` as given.
+fn supervised_client(server: &MockServer, reauthenticate: bool) -> Client {
+    Client::builder(common::test_config(server), tickline_ibkr::Auth::Gateway)
+        .session_config(SessionConfig {
+            maintenance: Maintenance::Off,
+            reauthenticate,
+            ..config()
+        })
+        .build()
+        .expect("client")
+}
+
 #[tokio::test(start_paused = true)]
 async fn supervisor_tickles_every_interval_until_stopped() {
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(status(true, false)));
     server_with_state(&server, state);
-    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
-        .session_config(SessionConfig {
-            maintenance: Maintenance::Off,
-            ..config()
-        })
-        .build()
-        .expect("client");
+    let client = supervised_client(&server, true);
     let handle = client.spawn_supervisor();
     assert!(handle.is_running());
     tokio::time::sleep(Duration::from_secs(60 * 5 + 30)).await;
@@ -283,14 +289,7 @@ async fn supervisor_looks_again_soon_while_the_session_is_gone() {
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(Value::Null));
     server_with_state(&server, state.clone());
-    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
-        .session_config(SessionConfig {
-            maintenance: Maintenance::Off,
-            reauthenticate: false,
-            ..config()
-        })
-        .build()
-        .expect("client");
+    let client = supervised_client(&server, false);
     let handle = client.spawn_supervisor();
     tokio::time::sleep(Duration::from_secs(21)).await;
     // At t = 0, 5, 10, 15, 20 s.
@@ -312,14 +311,7 @@ async fn a_session_lost_elsewhere_makes_the_supervisor_look_again_soon() {
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(status(true, false)));
     server_with_state(&server, state.clone());
-    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
-        .session_config(SessionConfig {
-            maintenance: Maintenance::Off,
-            reauthenticate: false,
-            ..config()
-        })
-        .build()
-        .expect("client");
+    let client = supervised_client(&server, false);
     let handle = client.spawn_supervisor();
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(client.session_status().state, SessionState::Ready);

@@ -617,14 +617,11 @@ async fn a_restart_books_what_the_broker_did_meanwhile_and_tracks_working_orders
     let _ = s.broker;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_loss_pauses_entries_and_the_return_reconciles() {
-    let mut st = settings();
-    st.duration = Some(Duration::from_millis(1200));
-    st.warmup_bars = 0;
-    let (s, run_, venue) = setup(Broker::default(), st, Resume::default());
+/// At 300 ms the session is lost; at 600 ms it is back, and the broker's next
+/// `fail_snapshots` reports cannot be read.
+fn lose_and_restore_session(s: &Setup, fail_snapshots: u32) {
     let session = s.session.clone();
-    let (_sig_tx, sig_rx) = mpsc::channel(1);
+    let broker = s.broker.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let _ = session
@@ -633,8 +630,19 @@ async fn session_loss_pauses_entries_and_the_return_reconciles() {
             })
             .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
+        broker.lock().unwrap().fail_snapshots = fail_snapshots;
         let _ = session.send(SessionNotice::Connected).await;
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_loss_pauses_entries_and_the_return_reconciles() {
+    let mut st = settings();
+    st.duration = Some(Duration::from_millis(1200));
+    st.warmup_bars = 0;
+    let (s, run_, venue) = setup(Broker::default(), st, Resume::default());
+    lose_and_restore_session(&s, 0);
+    let (_sig_tx, sig_rx) = mpsc::channel(1);
     let out = run(run_, venue, sig_rx).await.expect("run");
     let log = s.log.lock().unwrap().clone();
     assert!(
@@ -657,20 +665,8 @@ async fn entries_wait_for_a_reconciliation_that_failed_after_a_reconnect() {
     st.duration = Some(Duration::from_millis(4000));
     st.warmup_bars = 0;
     let (s, run_, venue) = setup(Broker::default(), st, Resume::default());
-    let session = s.session.clone();
-    let broker = s.broker.clone();
+    lose_and_restore_session(&s, 1);
     let (_sig_tx, sig_rx) = mpsc::channel(1);
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let _ = session
-            .send(SessionNotice::Lost {
-                reason: "test".into(),
-            })
-            .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        broker.lock().unwrap().fail_snapshots = 1;
-        let _ = session.send(SessionNotice::Connected).await;
-    });
     let out = run(run_, venue, sig_rx).await.expect("run");
     let log = s.log.lock().unwrap().clone();
     let links: Vec<&String> = log.iter().filter(|l| l.starts_with("link ")).collect();
