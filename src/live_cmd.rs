@@ -483,6 +483,7 @@ async fn trade(
     allow_flag: bool,
 ) -> Result<LiveOutcome, Failure> {
     let client = client_for(url, args.oauth_config.as_deref(), args.insecure_tls, |cc| {
+        cc.retry.penalty_pause = Duration::from_secs_f64(plan.cfg.live.penalty_pause_secs);
         if plan.embedded {
             // The emulator's own pacing is off; keep the global 10 req/s bucket only.
             cc.limits.per_endpoint = false;

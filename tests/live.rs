@@ -82,6 +82,16 @@ impl Gateway {
 
     /// One HTTP/1.1 request to the control API; the JSON body of the answer.
     fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        let (head, body) = self.request(method, path, body);
+        assert!(
+            head.starts_with("HTTP/1.1 2"),
+            "{method} {path}: {head}\n{body}"
+        );
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    /// One HTTP/1.1 request: the status line and headers, and the body.
+    fn request(&self, method: &str, path: &str, body: &str) -> (String, String) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         write!(
@@ -102,11 +112,7 @@ impl Gateway {
         } else {
             rest.to_string()
         };
-        assert!(
-            head.starts_with("HTTP/1.1 2"),
-            "{method} {path}: {head}\n{body}"
-        );
-        serde_json::from_str(&body).unwrap_or(Value::Null)
+        (head.to_string(), body)
     }
 
     fn list(&self, path: &str, key: &str) -> Vec<Value> {
@@ -651,6 +657,8 @@ fn session_faults_pause_entries_and_each_recovers() {
             "strategy.params.slow=4",
             "--set",
             "live.stale_after_secs=4",
+            "--set",
+            "live.penalty_pause_secs=4",
         ],
     );
     let mut child = spawn(&args);
@@ -708,6 +716,36 @@ fn session_faults_pause_entries_and_each_recovers() {
     });
     gw.control("PATCH", "/control/faults", r#"{"rate_limits":false}"#);
     wait_state(&journal, "resumed after rate limits", |s| s == HEALTHY);
+
+    // The penalty box: another program on the same gateway hammers it until every request
+    // is refused for 35 s. The run's requests are still refused after its 15 s pause, so it
+    // knows the box, sends nothing for its penalty pause (4 s here), probes (again and
+    // again), and resumes once the box is over.
+    gw.control(
+        "PATCH",
+        "/control/faults",
+        r#"{"rate_limits":true,"global_rate":2,"penalty_violations":3,"penalty_window_secs":10,"penalty_secs":35}"#,
+    );
+    for _ in 0..20 {
+        gw.request("GET", "/v1/api/iserver/auth/status", "");
+    }
+    let st = gw.control("GET", "/control/state", "");
+    assert!(
+        st["penalty_left_ms"].as_u64().is_some_and(|ms| ms > 0),
+        "the gateway is not in its penalty box: {st}"
+    );
+    gw.control("POST", "/control/ws/disconnect", "");
+    wait_state(&journal, "in the penalty box", |s| {
+        s.starts_with("session degraded")
+    });
+    assert!(
+        wait_for(Duration::from_secs(60), || gw
+            .control("GET", "/control/state", "")["penalty_left_ms"]
+            .is_null()),
+        "the gateway's penalty box never ended"
+    );
+    gw.control("PATCH", "/control/faults", r#"{"rate_limits":false}"#);
+    wait_state(&journal, "resumed after the penalty box", |s| s == HEALTHY);
     std::thread::sleep(Duration::from_secs(3));
 
     let k = run(&[
@@ -725,6 +763,7 @@ fn session_faults_pause_entries_and_each_recovers() {
         "not taking it over",
         "feed stale",
         "rate limited on",
+        "IBKR penalty box",
     ] {
         assert!(log.contains(expected), "no {expected:?} in\n{log}");
     }

@@ -179,6 +179,9 @@ pub struct LiveSection {
     pub refresh_secs: f64,
     /// At the end, wait this long for the broker to confirm cancels.
     pub stop_timeout_secs: f64,
+    /// After repeated 429s (the broker's penalty box) send nothing for this long; IBKR's
+    /// box lasts about 10 minutes.
+    pub penalty_pause_secs: f64,
     /// `tickline live` may trade a non-paper account only with this and `--live`.
     pub allow_live: bool,
 }
@@ -196,6 +199,7 @@ impl Default for LiveSection {
             status_secs: 5.0,
             refresh_secs: 10.0,
             stop_timeout_secs: 15.0,
+            penalty_pause_secs: 600.0,
             allow_live: false,
         }
     }
@@ -373,6 +377,7 @@ impl AppConfig {
             ("live.status_secs", live.status_secs, 0.0),
             ("live.refresh_secs", live.refresh_secs, 0.5),
             ("live.stop_timeout_secs", live.stop_timeout_secs, 0.0),
+            ("live.penalty_pause_secs", live.penalty_pause_secs, 1.0),
         ] {
             if !v.is_finite() || v < min || v > 7.0 * 86_400.0 {
                 return Err(invalid(
@@ -471,6 +476,11 @@ mod tests {
         let cfg = parse(DEFAULT_CONFIG, &[]).unwrap();
         assert_eq!(cfg.strategy.name, "ema_cross");
         assert!(!cfg.data.paths.is_empty());
+        assert_eq!(
+            cfg.live,
+            LiveSection::default(),
+            "config/default.toml's [live] documents the defaults"
+        );
     }
 
     #[test]

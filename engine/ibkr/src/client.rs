@@ -195,6 +195,12 @@ impl Client {
         &self.inner.transport
     }
 
+    /// Time left in IBKR's penalty box (repeated 429s), if the client is in it: requests
+    /// fail with [`IbkrError::PenaltyBox`] without being sent meanwhile.
+    pub fn penalty_left(&self) -> Option<std::time::Duration> {
+        self.inner.transport.penalty_left()
+    }
+
     pub(crate) fn session_config(&self) -> &SessionConfig {
         &self.inner.session_config
     }

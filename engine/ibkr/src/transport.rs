@@ -5,8 +5,10 @@
 //! backoff with jitter, at least [`RetryPolicy::rate_limited_min_delay`], IBKR's "stop that
 //! endpoint for at least 15 s") and the endpoint's bucket is blocked meanwhile; every such
 //! wait is logged at WARN with the endpoint and its length. [`RetryPolicy::penalty_after`]
-//! 429s in a row mean IBKR's penalty box: the client stops sending for
-//! [`RetryPolicy::penalty_pause`] and answers [`IbkrError::PenaltyBox`] at once meanwhile.
+//! 429s in a row, or 429s that outlast a 429 pause ([`RetryPolicy::penalty_after_wait`],
+//! nothing else answered between them), mean IBKR's penalty box: the client stops sending
+//! for [`RetryPolicy::penalty_pause`] and answers [`IbkrError::PenaltyBox`] at once
+//! meanwhile; then one request probes, and another 429 starts another pause.
 //! 503, timeouts and dropped connections are retried only for requests marked
 //! [`RetryMode::Idempotent`]. Order placement uses [`RetryMode::Never`], so an ambiguous
 //! failure is reported to the order layer, which looks the order up before resubmitting.
@@ -69,6 +71,9 @@ pub struct RetryPolicy {
     pub total_timeout: Option<Duration>,
     /// This many 429 answers in a row (any endpoint) mean IBKR's penalty box.
     pub penalty_after: u32,
+    /// So do 429s that go on this long with no other answer between them: the pacing
+    /// buckets refill within seconds, so refusals that outlast a 429 pause are the box.
+    pub penalty_after_wait: Duration,
     /// How long the client then sends nothing (IBKR: about 10 minutes).
     pub penalty_pause: Duration,
 }
@@ -83,6 +88,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(15 * 60),
             total_timeout: Some(Duration::from_secs(45)),
             penalty_after: 6,
+            penalty_after_wait: Duration::from_secs(15),
             penalty_pause: Duration::from_secs(10 * 60),
         }
     }
@@ -106,6 +112,8 @@ pub type RateNotifier = Arc<dyn Fn(RateNotice) + Send + Sync>;
 #[derive(Debug, Default)]
 struct PenaltyState {
     consecutive: u32,
+    /// When the current run of 429s began.
+    first_refusal: Option<Instant>,
     until: Option<Instant>,
     /// The pause ended; the next answer tells whether it is over.
     probing: bool,
@@ -526,21 +534,29 @@ impl Transport {
             .filter(|d| !d.is_zero())
     }
 
-    /// Count a response: 429s in a row lead into the penalty box.
+    /// Count a response: 429s in a row, or for longer than a 429 pause, lead into the
+    /// penalty box.
     fn record_answer(&self, req: &ApiRequest, rate_limited: bool) {
         let mut notice = None;
         {
             let mut p = self.penalty.lock().unwrap_or_else(PoisonError::into_inner);
             if !rate_limited {
                 p.consecutive = 0;
+                p.first_refusal = None;
                 if std::mem::take(&mut p.probing) {
                     notice = Some(RateNotice::PenaltyOver);
                 }
             } else {
                 p.consecutive += 1;
-                if p.probing || p.consecutive >= self.retry.penalty_after.max(1) {
+                let now = Instant::now();
+                let since = now - *p.first_refusal.get_or_insert(now);
+                if p.probing
+                    || since >= self.retry.penalty_after_wait
+                    || p.consecutive >= self.retry.penalty_after.max(1)
+                {
                     p.probing = false;
                     p.consecutive = 0;
+                    p.first_refusal = None;
                     p.until = Some(Instant::now() + self.retry.penalty_pause);
                     notice = Some(RateNotice::PenaltyBox {
                         endpoint: req.endpoint().to_string(),
@@ -637,7 +653,12 @@ impl Transport {
                 None => self.attempt(req).await,
             };
             match &outcome {
-                Attempt::RateLimited { .. } => self.record_answer(req, true),
+                Attempt::RateLimited { .. } => {
+                    self.record_answer(req, true);
+                    // That 429 may have been the one that showed the penalty box: then no
+                    // endpoint pause, the box's own pause applies.
+                    self.check_penalty(req)?;
+                }
                 Attempt::Done(_) | Attempt::Failed(_) | Attempt::Unavailable { .. } => {
                     self.record_answer(req, false)
                 }

@@ -497,3 +497,106 @@ async fn refused_priming_is_recovered_too() {
     assert_eq!(initialised.load(Ordering::SeqCst), 1);
     assert!(client.is_primed());
 }
+
+/// Drain the session events seen so far.
+fn events_now(rx: &mut tokio::sync::broadcast::Receiver<SessionEvent>) -> Vec<SessionEvent> {
+    let mut seen = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        seen.push(e);
+    }
+    seen
+}
+
+fn penalty_boxes(seen: &[SessionEvent]) -> usize {
+    seen.iter()
+        .filter(|e| matches!(e, SessionEvent::PenaltyBox { .. }))
+        .count()
+}
+
+/// 429s in a row (any endpoints) put the client in the penalty box: nothing reaches the
+/// server for the pause, then one probe; a success ends it.
+#[tokio::test(start_paused = true)]
+async fn refusals_in_a_row_enter_the_penalty_box_and_a_probe_ends_it() {
+    let server = MockServer::with_session().await;
+    let refused = storm(&server, "GET", SNAPSHOT, 3, None, Reply::json("[]"));
+    let mut config = common::test_config(&server);
+    config.retry.penalty_after = 3;
+    config.retry.penalty_pause = Duration::from_secs(60);
+    let client = Client::gateway(config).expect("client");
+    client.prime().await.expect("prime");
+    let mut events = client.session_events();
+    match client.snapshot(&[265598], &[]).await {
+        Err(IbkrError::PenaltyBox { endpoint, retry_in }) => {
+            assert_eq!(endpoint.path, "/iserver/marketdata/snapshot");
+            assert!(retry_in > Duration::from_secs(50), "{retry_in:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(refused.load(Ordering::SeqCst), 3, "no 4th request in the box");
+    assert_eq!(penalty_boxes(&events_now(&mut events)), 1);
+    assert!(client.penalty_left().is_some());
+    // Every endpoint fails fast without being sent.
+    let before = server.requests().len();
+    match client.live_orders(&LiveOrdersQuery::default()).await {
+        Err(IbkrError::PenaltyBox { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), before, "sent while in the box");
+    // After the pause the next request is a probe; its success ends the box.
+    tokio::time::advance(Duration::from_secs(61)).await;
+    client.snapshot(&[265598], &[]).await.expect("probe passes");
+    assert!(client.penalty_left().is_none());
+    assert!(
+        events_now(&mut events)
+            .iter()
+            .any(|e| matches!(e, SessionEvent::PenaltyOver)),
+        "no PenaltyOver"
+    );
+}
+
+/// A probe refused again means the box is still on: another full pause.
+#[tokio::test(start_paused = true)]
+async fn a_refused_probe_means_another_pause() {
+    let server = MockServer::with_session().await;
+    let refused = storm(&server, "GET", SNAPSHOT, 4, None, Reply::json("[]"));
+    let mut config = common::test_config(&server);
+    config.retry.penalty_after = 3;
+    config.retry.penalty_pause = Duration::from_secs(60);
+    let client = Client::gateway(config).expect("client");
+    client.prime().await.expect("prime");
+    let mut events = client.session_events();
+    assert!(client.snapshot(&[265598], &[]).await.is_err());
+    tokio::time::advance(Duration::from_secs(61)).await;
+    match client.snapshot(&[265598], &[]).await {
+        Err(IbkrError::PenaltyBox { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(refused.load(Ordering::SeqCst), 4, "one probe only");
+    assert_eq!(penalty_boxes(&events_now(&mut events)), 2);
+    tokio::time::advance(Duration::from_secs(61)).await;
+    client.snapshot(&[265598], &[]).await.expect("box over");
+}
+
+/// 429s that go on for `penalty_after_wait` with nothing else between them are the penalty
+/// box at once, without waiting for `penalty_after` refusals; a shorter run is not.
+#[tokio::test(start_paused = true)]
+async fn a_429_after_a_long_pause_is_the_penalty_box() {
+    for (wait, boxed) in [(Duration::from_millis(500), true), (Duration::from_secs(1), false)] {
+        let server = MockServer::with_session().await;
+        let refused = storm(&server, "GET", SNAPSHOT, 2, None, Reply::json("[]"));
+        let mut config = common::test_config(&server);
+        config.retry.penalty_after_wait = wait;
+        let client = Client::gateway(config).expect("client");
+        client.prime().await.expect("prime");
+        let mut events = client.session_events();
+        let r = client.snapshot(&[265598], &[]).await;
+        assert_eq!(
+            matches!(r, Err(IbkrError::PenaltyBox { .. })),
+            boxed,
+            "penalty_after_wait {wait:?}: {r:?}"
+        );
+        assert_eq!(penalty_boxes(&events_now(&mut events)), usize::from(boxed));
+        let sent = if boxed { 2 } else { 3 };
+        assert_eq!(refused.load(Ordering::SeqCst), sent, "requests sent");
+    }
+}

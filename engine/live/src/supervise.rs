@@ -154,7 +154,7 @@ impl Supervisor {
                 self.maintenance = Some(*until);
             }
             SessionNotice::RateLimited { endpoint, until } => {
-                if self.rate_limited.is_none() {
+                if self.rate_limited.as_ref().is_none_or(|(e, _)| e != endpoint) {
                     out.push(log(
                         true,
                         format!(
@@ -363,6 +363,24 @@ mod tests {
         });
         s.on_notice(&SessionNotice::RateLimitOver);
         assert_eq!(s.connectivity(), Connectivity::UP);
+    }
+
+    #[test]
+    fn each_new_rate_limit_cause_is_logged_once() {
+        let mut s = Supervisor::new(10 * S);
+        let limited = |endpoint: &str| SessionNotice::RateLimited {
+            endpoint: endpoint.into(),
+            until: 20 * S,
+        };
+        let logs = |a: Vec<Action>| {
+            a.iter()
+                .filter(|a| matches!(a, Action::Log { warn: true, .. }))
+                .count()
+        };
+        assert_eq!(logs(s.on_notice(&limited("/a"))), 1);
+        assert_eq!(logs(s.on_notice(&limited("/a"))), 0, "the same wait again");
+        assert_eq!(logs(s.on_notice(&limited("/a (penalty box)"))), 1);
+        assert_eq!(paused(&s), Some(PauseReason::RateLimited));
     }
 
     #[test]
