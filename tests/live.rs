@@ -695,6 +695,29 @@ fn session_faults_pause_entries_and_each_recovers() {
     gw.control("POST", "/control/session/login", "");
     wait_state(&journal, "resumed after competing", |s| s == HEALTHY);
 
+    // IBKR's report of a competing login while still authenticated: paused just the same.
+    gw.control("POST", "/control/session/compete-authenticated", "");
+    wait_state(&journal, "competing while authenticated", |s| {
+        s.contains("entries paused (competing session)")
+    });
+    gw.control("POST", "/control/session/login", "");
+    wait_state(&journal, "resumed after competing (authenticated)", |s| {
+        s == HEALTHY
+    });
+
+    // A brokerage reset (the session survives, the brokerage connection does not): the
+    // client brings it back itself with ssodh/init; no login at the gateway needed.
+    let changes = connectivity(&journal).len();
+    gw.control("POST", "/control/session/reset", "");
+    assert!(
+        wait_for(Duration::from_secs(40), || {
+            let c = connectivity(&journal);
+            c.len() > changes && c.last().is_some_and(|(_, s)| s == HEALTHY)
+        }),
+        "no recovery from a brokerage reset: {:?}",
+        connectivity(&journal)
+    );
+
     // Stale feed: paused after 4 s without data, resumed when it flows.
     gw.control("PATCH", "/control/faults", r#"{"stale_feed":true}"#);
     wait_state(&journal, "stale", |s| {
