@@ -762,8 +762,11 @@ fn session_faults_pause_entries_and_each_recovers() {
         s.starts_with("session degraded")
     });
     assert!(
-        wait_for(Duration::from_secs(60), || gw
-            .control("GET", "/control/state", "")["penalty_left_ms"]
+        wait_for(Duration::from_secs(60), || gw.control(
+            "GET",
+            "/control/state",
+            ""
+        )["penalty_left_ms"]
             .is_null()),
         "the gateway's penalty box never ended"
     );

@@ -532,7 +532,11 @@ async fn refusals_in_a_row_enter_the_penalty_box_and_a_probe_ends_it() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(refused.load(Ordering::SeqCst), 3, "no 4th request in the box");
+    assert_eq!(
+        refused.load(Ordering::SeqCst),
+        3,
+        "no 4th request in the box"
+    );
     assert_eq!(penalty_boxes(&events_now(&mut events)), 1);
     assert!(client.penalty_left().is_some());
     // Every endpoint fails fast without being sent.
@@ -581,7 +585,10 @@ async fn a_refused_probe_means_another_pause() {
 /// box at once, without waiting for `penalty_after` refusals; a shorter run is not.
 #[tokio::test(start_paused = true)]
 async fn a_429_after_a_long_pause_is_the_penalty_box() {
-    for (wait, boxed) in [(Duration::from_millis(500), true), (Duration::from_secs(1), false)] {
+    for (wait, boxed) in [
+        (Duration::from_millis(500), true),
+        (Duration::from_secs(1), false),
+    ] {
         let server = MockServer::with_session().await;
         let refused = storm(&server, "GET", SNAPSHOT, 2, None, Reply::json("[]"));
         let mut config = common::test_config(&server);

@@ -154,7 +154,11 @@ impl Supervisor {
                 self.maintenance = Some(*until);
             }
             SessionNotice::RateLimited { endpoint, until } => {
-                if self.rate_limited.as_ref().is_none_or(|(e, _)| e != endpoint) {
+                if self
+                    .rate_limited
+                    .as_ref()
+                    .is_none_or(|(e, _)| e != endpoint)
+                {
                     out.push(log(
                         true,
                         format!(
