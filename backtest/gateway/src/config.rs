@@ -408,5 +408,17 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/gateway.toml");
         let cfg = GatewayConfig::from_file(&path).unwrap();
         assert!(!cfg.accounts.is_empty());
+        // The template documents every fault switch, each at its default.
+        assert_eq!(cfg.faults, crate::faults::Faults::default());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let defaults = serde_json::to_value(crate::faults::Faults::default()).unwrap();
+        for key in defaults.as_object().unwrap().keys() {
+            let line = format!("\n{key} = ");
+            let commented = format!("# {key} = ");
+            assert!(
+                text.contains(&line) || text.contains(&commented) || key == "schedule",
+                "config/gateway.toml does not document faults.{key}"
+            );
+        }
     }
 }
