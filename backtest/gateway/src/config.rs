@@ -411,13 +411,22 @@ mod tests {
         // The template documents every fault switch, each at its default.
         assert_eq!(cfg.faults, crate::faults::Faults::default());
         let text = std::fs::read_to_string(&path).unwrap();
+        let start = text
+            .find("\n[faults]\n")
+            .expect("config/gateway.toml has [faults]")
+            + 1;
+        let rest = &text[start..];
+        let section = &rest[..rest[1..].find("\n[").map_or(rest.len(), |end| end + 1)];
         let defaults = serde_json::to_value(crate::faults::Faults::default()).unwrap();
         for key in defaults.as_object().unwrap().keys() {
-            let line = format!("\n{key} = ");
-            let commented = format!("# {key} = ");
+            let documented = if key == "schedule" {
+                section.contains("[[faults.schedule]]")
+            } else {
+                section.contains(&format!("\n{key} = ")) || section.contains(&format!("# {key} = "))
+            };
             assert!(
-                text.contains(&line) || text.contains(&commented) || key == "schedule",
-                "config/gateway.toml does not document faults.{key}"
+                documented,
+                "config/gateway.toml [faults] does not document {key}"
             );
         }
     }
