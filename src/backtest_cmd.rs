@@ -52,11 +52,21 @@ pub fn load_config(
         sets.push(format!("strategy.name=\"{s}\""));
     }
     sets.extend(set.iter().cloned());
-    let default_path = Path::new("config/default.toml");
+    read_config(config, &sets)
+}
+
+/// `config`, else `config/default.toml` in the working directory, else the built-in default
+/// with its relative paths (the bundled data) resolved against the checkout it was built
+/// from, so the default run finds its data from any folder.
+pub fn read_config(config: Option<&Path>, sets: &[String]) -> Result<AppConfig, UserError> {
+    let local_default = Path::new("config/default.toml");
     let cfg = match config {
-        Some(p) => AppConfig::load(p, &sets)?,
-        None if default_path.exists() => AppConfig::load(default_path, &sets)?,
-        None => AppConfig::from_text(DEFAULT_CONFIG, default_path, &sets)?,
+        Some(p) => AppConfig::load(p, sets)?,
+        None if local_default.exists() => AppConfig::load(local_default, sets)?,
+        None => {
+            let built_from = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml"));
+            AppConfig::from_text(DEFAULT_CONFIG, built_from, sets)?
+        }
     };
     Ok(cfg)
 }

@@ -6,14 +6,14 @@
 //! `live` needs a gateway or OAuth and refuses an account that is not a paper account unless
 //! the configuration says `[live] allow_live = true` and `--live` is given.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
-use tickline_backtest::config::{AppConfig, DEFAULT_CONFIG, ForeignPolicy, OnStop};
+use tickline_backtest::config::{AppConfig, ForeignPolicy, OnStop};
 use tickline_engine::clock::{Clock, LiveClock};
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
@@ -26,6 +26,7 @@ use tickline_live::journal::{Journal, LiveJournal, NewRun};
 use tickline_live::runner::{LiveOutcome, LiveRun, LiveSettings, RunMode};
 use tickline_live::venue::{AccountInfo, VenueError};
 
+use crate::backtest_cmd::read_config;
 use crate::journal_cmd::failure;
 use crate::{Failure, UserError};
 
@@ -199,13 +200,7 @@ fn load_config(args: &RunArgs, embedded: bool) -> Result<AppConfig, UserError> {
         sets.push("strategy.params.slow=8".into());
     }
     sets.extend(args.set.iter().cloned());
-    let default_path = Path::new("config/default.toml");
-    let cfg = match &args.config {
-        Some(p) => AppConfig::load(p, &sets)?,
-        None if default_path.exists() => AppConfig::load(default_path, &sets)?,
-        None => AppConfig::from_text(DEFAULT_CONFIG, default_path, &sets)?,
-    };
-    Ok(cfg)
+    read_config(args.config.as_deref(), &sets)
 }
 
 fn instruments(cfg: &AppConfig, symbols: &[String]) -> Result<Vec<Instrument>, UserError> {
