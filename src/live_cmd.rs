@@ -13,15 +13,17 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
-use tickline_backtest::config::{AppConfig, ForeignPolicy, OnStop};
+use tickline_backtest::config::{AppConfig, ForeignPolicy, MaintenanceSchedule, OnStop};
 use tickline_engine::clock::{Clock, LiveClock};
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
 use tickline_gateway::GatewayConfig;
 use tickline_gateway::config::MarketMode;
+use tickline_gateway::faults::MaintenanceRegion;
 use tickline_ibkr::cli::client_for;
 use tickline_ibkr::execution::IbkrExecutionConfig;
 use tickline_ibkr::venue::{self, FeedOptions, VenueOptions};
+use tickline_ibkr::{Maintenance, Region};
 use tickline_live::journal::{Journal, LiveJournal, NewRun};
 use tickline_live::runner::{LiveOutcome, LiveRun, LiveSettings, RunMode};
 use tickline_live::venue::{AccountInfo, VenueError};
@@ -431,6 +433,27 @@ impl Embedded {
     }
 }
 
+/// `[live] maintenance` as the IBKR client's schedule.
+fn session_maintenance(m: MaintenanceSchedule) -> Maintenance {
+    match m {
+        MaintenanceSchedule::Auto => Maintenance::Auto,
+        MaintenanceSchedule::Off => Maintenance::Off,
+        MaintenanceSchedule::NorthAmerica => Maintenance::Region(Region::NorthAmerica),
+        MaintenanceSchedule::Europe => Maintenance::Region(Region::Europe),
+        MaintenanceSchedule::Asia => Maintenance::Region(Region::Asia),
+    }
+}
+
+/// The windows an emulator configured with `region` keeps.
+fn emulator_maintenance(region: MaintenanceRegion) -> Maintenance {
+    match region {
+        MaintenanceRegion::Off => Maintenance::Off,
+        MaintenanceRegion::NorthAmerica => Maintenance::Region(Region::NorthAmerica),
+        MaintenanceRegion::Europe => Maintenance::Region(Region::Europe),
+        MaintenanceRegion::Asia => Maintenance::Region(Region::Asia),
+    }
+}
+
 /// A venue error before the run: permanent ones are the user's (exit 2), the others are
 /// connection failures (exit 1).
 fn venue_failure(what: &str, e: VenueError) -> Failure {
@@ -447,8 +470,11 @@ async fn run_async(
     journal: Journal,
     allow_flag: bool,
 ) -> Result<LiveOutcome, Failure> {
+    let mut maintenance = session_maintenance(plan.cfg.live.maintenance);
     let embedded = if plan.embedded {
         let g = embedded_gateway(&plan.cfg, args.account.as_deref(), args.seed);
+        // The emulator's own windows, whatever `[live] maintenance` says.
+        maintenance = emulator_maintenance(g.faults.maintenance);
         let e = Embedded::start(g).await.map_err(Failure::Internal)?;
         eprintln!(
             "embedded gateway emulator on {} (seed {}, market x{EMBEDDED_SPEED})",
@@ -462,7 +488,7 @@ async fn run_async(
         .as_ref()
         .map(|e| e.url.clone())
         .or(args.url.clone());
-    let result = trade(args, plan, journal, url.as_deref(), allow_flag).await;
+    let result = trade(args, plan, journal, url.as_deref(), allow_flag, maintenance).await;
     if let Some(e) = embedded {
         e.stop().await;
     }
@@ -476,14 +502,23 @@ async fn trade(
     mut journal: Journal,
     url: Option<&str>,
     allow_flag: bool,
+    maintenance: Maintenance,
 ) -> Result<LiveOutcome, Failure> {
-    let client = client_for(url, args.oauth_config.as_deref(), args.insecure_tls, |cc| {
-        cc.retry.penalty_pause = Duration::from_secs_f64(plan.cfg.live.penalty_pause_secs);
-        if plan.embedded {
-            // The emulator's own pacing is off; keep the global 10 req/s bucket only.
-            cc.limits.per_endpoint = false;
-        }
-    })
+    let client = client_for(
+        url,
+        args.oauth_config.as_deref(),
+        args.insecure_tls,
+        |cc, session| {
+            cc.retry.penalty_pause = Duration::from_secs_f64(plan.cfg.live.penalty_pause_secs);
+            // An accelerated market's clock runs this much faster than the wall clock.
+            cc.venue_time_scale = plan.time_scale;
+            if plan.embedded {
+                // The emulator's own pacing is off; keep the global 10 req/s bucket only.
+                cc.limits.per_endpoint = false;
+            }
+            session.maintenance = maintenance;
+        },
+    )
     .map_err(|e| Failure::User(anyhow::Error::new(e).context("building the IBKR client")))?;
     let target = match (url, &args.oauth_config) {
         (Some(u), _) => format!("the gateway at {u}"),

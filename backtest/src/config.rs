@@ -122,6 +122,22 @@ pub enum OnStop {
     Leave,
 }
 
+/// `[live] maintenance`: whose nightly and weekend maintenance windows are ridden out as
+/// planned pauses (new entries paused, no re-authentication until the window closes),
+/// judged on the venue's clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaintenanceSchedule {
+    /// The account's region, from the broker (the default).
+    #[default]
+    Auto,
+    /// None (a gateway emulator without windows).
+    Off,
+    NorthAmerica,
+    Europe,
+    Asia,
+}
+
 /// `[live] bar_source`: where live bars come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -182,6 +198,7 @@ pub struct LiveSection {
     /// After repeated 429s (the broker's penalty box) send nothing for this long; IBKR's
     /// box lasts about 10 minutes.
     pub penalty_pause_secs: f64,
+    pub maintenance: MaintenanceSchedule,
     /// `tickline live` may trade a non-paper account only with this and `--live`.
     pub allow_live: bool,
 }
@@ -200,6 +217,7 @@ impl Default for LiveSection {
             refresh_secs: 10.0,
             stop_timeout_secs: 15.0,
             penalty_pause_secs: 600.0,
+            maintenance: MaintenanceSchedule::Auto,
             allow_live: false,
         }
     }

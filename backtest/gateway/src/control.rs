@@ -133,6 +133,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Reply {
         "pending_prompts": core.notices.len(),
         "pending_cancels": core.pending_cancels.len(),
         "maintenance": core.maintenance.map(|w| json!({"kind": w.kind, "start": w.start.to_rfc3339(), "end": w.end.to_rfc3339()})),
+        "maintenance_logins": core.maintenance_logins,
         "penalty_left_ms": core.limiter.penalty_left(now),
         "oauth": oauth,
         "accounts": accounts,

@@ -105,6 +105,9 @@ pub struct Core {
     pub late_commissions: VecDeque<(Millis, usize)>,
     /// The maintenance window in force (market clock), if any.
     pub maintenance: Option<crate::maintenance::Window>,
+    /// Logins (`ssodh/init`, `reauthenticate`) refused inside maintenance windows: a client
+    /// riding a window out sends none.
+    pub maintenance_logins: u64,
     stale: Option<Vec<Quote>>,
     bars: Vec<Bar>,
     last_pnl_push: Option<Millis>,
@@ -176,6 +179,7 @@ impl Core {
             pending_cancels: Vec::new(),
             late_commissions: VecDeque::new(),
             maintenance: None,
+            maintenance_logins: 0,
             stale: None,
             bars: Vec::with_capacity(16),
             last_pnl_push: None,

@@ -23,7 +23,8 @@ use crate::models::{
 };
 use crate::oauth::{Consumer, OAuthConfig, OAuthSession};
 use crate::prompts::{PlaceOutcome, Prompt, PromptPolicy};
-use crate::transport::{ClientConfig, DEFAULT_GATEWAY_URL};
+use crate::session::SessionConfig;
+use crate::transport::{Auth, ClientConfig, DEFAULT_GATEWAY_URL};
 
 /// Options of `tickline ibkr`.
 #[derive(Debug, Clone, clap::Args)]
@@ -455,40 +456,48 @@ pub fn build_client(args: &IbkrArgs) -> Result<Client, IbkrError> {
         args.base_url.as_deref(),
         args.oauth_config.as_deref(),
         args.insecure_tls,
-        |_| {},
+        |_, _| {},
     )
 }
 
 /// The client for a gateway at `base_url` (default `https://localhost:5000/v1/api`) or, with
 /// an OAuth settings file, for OAuth 1.0a (`base_url` overriding the file's). `adjust` tunes
-/// the configuration before the client is built.
+/// the client and session settings before the client is built.
 pub fn client_for(
     base_url: Option<&str>,
     oauth_config: Option<&std::path::Path>,
     insecure_tls: bool,
-    adjust: impl FnOnce(&mut ClientConfig),
+    adjust: impl FnOnce(&mut ClientConfig, &mut SessionConfig),
 ) -> Result<Client, IbkrError> {
     crate::install_crypto_provider();
-    if let Some(path) = oauth_config {
-        let base_override = base_url.map(str::to_string);
-        let config = OAuthConfig::from_env_or_file_with(Some(path), |name| {
-            if name == crate::oauth::ENV_BASE_URL {
-                base_override.clone()
-            } else {
-                std::env::var(name).ok()
-            }
-        })?;
-        let session = OAuthSession::from_config(config)?;
-        let mut cc = ClientConfig::oauth(session.base_url().clone());
-        cc.insecure_tls = insecure_tls;
-        adjust(&mut cc);
-        return Client::oauth(cc, Arc::new(session));
-    }
-    let base = base_url.unwrap_or(DEFAULT_GATEWAY_URL);
-    let mut cc = ClientConfig::gateway(ClientConfig::parse_base_url(base)?);
+    let (mut cc, auth) = match oauth_config {
+        Some(path) => {
+            let base_override = base_url.map(str::to_string);
+            let config = OAuthConfig::from_env_or_file_with(Some(path), |name| {
+                if name == crate::oauth::ENV_BASE_URL {
+                    base_override.clone()
+                } else {
+                    std::env::var(name).ok()
+                }
+            })?;
+            let session = OAuthSession::from_config(config)?;
+            (
+                ClientConfig::oauth(session.base_url().clone()),
+                Auth::OAuth(Arc::new(session)),
+            )
+        }
+        None => {
+            let base = base_url.unwrap_or(DEFAULT_GATEWAY_URL);
+            (
+                ClientConfig::gateway(ClientConfig::parse_base_url(base)?),
+                Auth::Gateway,
+            )
+        }
+    };
     cc.insecure_tls = insecure_tls;
-    adjust(&mut cc);
-    Client::gateway(cc)
+    let mut session = SessionConfig::default();
+    adjust(&mut cc, &mut session);
+    Client::builder(cc, auth).session_config(session).build()
 }
 
 fn third_party(args: &IbkrArgs) -> Result<(Client, Consumer), IbkrError> {

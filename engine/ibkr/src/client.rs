@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use tokio::sync::{broadcast, watch};
 
@@ -364,20 +365,57 @@ impl Client {
         &self,
         config: &SessionConfig,
     ) -> Option<crate::session::Region> {
+        if config.maintenance == crate::session::Maintenance::Auto
+            && lock(&self.inner.region).is_none()
+            && !self.inner.region_asked.swap(true, Ordering::AcqRel)
+            && let Err(e) = self.prime_portfolio().await
+        {
+            tracing::debug!(error = %e, "account region unknown; assuming North America");
+        }
+        self.known_maintenance_region(config)
+    }
+
+    /// [`Client::maintenance_region`] as far as it is known, without asking.
+    fn known_maintenance_region(&self, config: &SessionConfig) -> Option<crate::session::Region> {
         use crate::session::{Maintenance, Region};
         match config.maintenance {
             Maintenance::Off => None,
             Maintenance::Region(r) => Some(r),
-            Maintenance::Auto => {
-                if lock(&self.inner.region).is_none()
-                    && !self.inner.region_asked.swap(true, Ordering::AcqRel)
-                    && let Err(e) = self.prime_portfolio().await
-                {
-                    tracing::debug!(error = %e, "account region unknown; assuming North America");
-                }
-                Some(lock(&self.inner.region).unwrap_or(Region::NorthAmerica))
-            }
+            Maintenance::Auto => Some(lock(&self.inner.region).unwrap_or(Region::NorthAmerica)),
         }
+    }
+
+    /// The venue's time now: the `Date` of its latest answer carried forward (the host's
+    /// clock before the first one); see [`crate::venue_time`].
+    pub fn venue_now(&self) -> DateTime<Utc> {
+        self.inner.transport.venue_time().now()
+    }
+
+    /// The maintenance window open on the venue's clock now, by this client's settings and
+    /// the region known so far.
+    pub fn maintenance_now(&self) -> Option<crate::session::MaintenanceWindow> {
+        self.maintenance_now_under(&self.inner.session_config)
+    }
+
+    /// Publish a brokerage status. A session that drops inside a maintenance window (the
+    /// venue's clock says so, whether the supervisor has looked yet or not) is the planned
+    /// pause, not a lost session.
+    pub(crate) fn observe_auth(&self, status: &crate::models::AuthStatus) {
+        if !status.authenticated
+            && let Some(window) = self.maintenance_now()
+        {
+            self.inner.hub.set_maintenance(Some(window));
+        }
+        self.inner.hub.observe_auth(status, self.is_primed());
+    }
+
+    /// [`Client::maintenance_now`] under other session settings (the supervisor's).
+    pub(crate) fn maintenance_now_under(
+        &self,
+        config: &SessionConfig,
+    ) -> Option<crate::session::MaintenanceWindow> {
+        self.known_maintenance_region(config)?
+            .maintenance_at(self.venue_now())
     }
 
     pub(crate) fn mark_portfolio_primed(&self) {
@@ -442,11 +480,13 @@ impl Client {
         Ok(())
     }
 
-    /// Re-authentication is not attempted inside a maintenance window (a planned pause).
+    /// Re-authentication is not attempted inside a maintenance window (a planned pause),
+    /// whether the supervisor has noticed it yet or not.
     fn recoverable(&self, e: &IbkrError) -> bool {
         self.inner.auto_recover
             && (e.is_unauthorized() || e.is_no_bridge())
             && !self.inner.hub.current().in_maintenance()
+            && self.maintenance_now().is_none()
     }
 
     /// Re-authenticate unless another task already did since `generation` was read.

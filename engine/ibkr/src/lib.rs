@@ -32,6 +32,7 @@ pub mod secret;
 pub mod session;
 pub mod transport;
 pub mod venue;
+pub mod venue_time;
 
 #[cfg(test)]
 mod test_samples;
@@ -45,8 +46,8 @@ pub use error::{EndpointRef, IbkrError, TransportErrorKind};
 pub use prompts::{AllowList, PlaceOutcome, Prompt, PromptPolicy, RejectPrompt};
 pub use secret::Secret;
 pub use session::{
-    Maintenance, MaintenanceKind, MaintenanceWindow, Region, SessionClock, SessionConfig,
-    SessionEvent, SessionState, SessionStatus, SupervisorHandle,
+    Maintenance, MaintenanceKind, MaintenanceWindow, Region, SessionConfig, SessionEvent,
+    SessionState, SessionStatus, SupervisorHandle,
 };
 pub use transport::{
     Auth, ClientConfig, DEFAULT_GATEWAY_URL, PRODUCTION_URL, RateNotice, RetryPolicy,

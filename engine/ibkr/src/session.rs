@@ -10,7 +10,6 @@
 //! [`Client::session_status`]: crate::Client::session_status
 //! [`Client::session_events`]: crate::Client::session_events
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
@@ -260,42 +259,6 @@ fn local_instant(tz: Tz, date: chrono::NaiveDate, (h, m): (u32, u32)) -> Option<
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// The wall clock the supervisor judges maintenance windows on (injectable for tests and
-/// emulators whose clock is not the host's).
-#[derive(Clone)]
-pub struct SessionClock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
-
-impl SessionClock {
-    /// The host's clock.
-    pub fn system() -> Self {
-        SessionClock(Arc::new(Utc::now))
-    }
-
-    /// A clock reading `f`.
-    pub fn new(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        SessionClock(Arc::new(f))
-    }
-
-    /// Now.
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.0)()
-    }
-}
-
-impl PartialEq for SessionClock {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for SessionClock {}
-
-impl std::fmt::Debug for SessionClock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionClock")
-    }
-}
-
 /// Supervisor settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -316,10 +279,9 @@ pub struct SessionConfig {
     pub reauth_polls: u32,
     /// Pause between those polls.
     pub reauth_poll_interval: Duration,
-    /// Whose maintenance windows to ride out as planned pauses.
+    /// Whose maintenance windows to ride out as planned pauses. They are judged on the
+    /// venue's clock ([`crate::Client::venue_now`]), not the host's.
     pub maintenance: Maintenance,
-    /// The clock maintenance windows are judged on.
-    pub clock: SessionClock,
     /// [`crate::Client::connect`] tries this often when the failures are transient
     /// (connection refused, timeouts, 5xx, a brokerage session not ready yet).
     pub startup_attempts: u32,
@@ -339,7 +301,6 @@ impl Default for SessionConfig {
             reauth_polls: 10,
             reauth_poll_interval: Duration::from_secs(1),
             maintenance: Maintenance::Auto,
-            clock: SessionClock::system(),
             startup_attempts: 5,
             startup_backoff: Duration::from_secs(1),
             startup_max_backoff: Duration::from_secs(15),
@@ -412,7 +373,8 @@ impl SessionHub {
         } else if !status.competing && was_competing {
             self.emit(SessionEvent::CompetingCleared);
         }
-        if was_authenticated && !status.authenticated {
+        // Inside a maintenance window the drop is the planned pause, announced as such.
+        if was_authenticated && !status.authenticated && !previous.in_maintenance() {
             let reason = [&status.fail, &status.message]
                 .into_iter()
                 .find(|t| !t.is_empty())
@@ -496,22 +458,35 @@ pub(crate) fn spawn(client: Client, config: SessionConfig) -> SupervisorHandle {
             }
             .max(Duration::from_secs(1))
         };
+        // Between rounds a window opening or closing on the venue's clock is looked for
+        // this often (no request); a fast emulator clock crosses one in seconds.
+        let look = (config.maintenance != Maintenance::Off)
+            .then(|| config.recheck_interval.max(Duration::from_secs(1)));
         let mut changes = client.hub().subscribe_status();
-        let mut next = tokio::time::Instant::now();
+        let mut due = tokio::time::Instant::now();
         loop {
+            let wake = match look {
+                Some(look) => due.min(tokio::time::Instant::now() + look),
+                None => due,
+            };
             tokio::select! {
-                _ = tokio::time::sleep_until(next) => {}
+                _ = tokio::time::sleep_until(wake) => {}
                 // The session went bad elsewhere (a 401, an `sts` frame): look again soon.
                 Ok(()) = changes.changed() => {
                     let soon = tokio::time::Instant::now() + wait(&changes.borrow_and_update());
-                    next = next.min(soon);
+                    due = due.min(soon);
                     continue;
                 }
                 _ = stopped.changed() => break,
             }
-            supervise_once(&client, &config, config.clock.now()).await;
+            let window_moved = look.is_some()
+                && client.maintenance_now_under(&config) != client.hub().current().maintenance;
+            if tokio::time::Instant::now() < due && !window_moved {
+                continue;
+            }
+            supervise_once(&client, &config, client.venue_now()).await;
             changes.mark_unchanged();
-            next = tokio::time::Instant::now() + wait(&client.hub().current());
+            due = tokio::time::Instant::now() + wait(&client.hub().current());
         }
         tracing::debug!("IBKR session supervisor stopped");
     });
@@ -627,12 +602,7 @@ pub(crate) async fn wait_authenticated(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .expect("rfc3339")
-            .with_timezone(&Utc)
-    }
+    use crate::test_samples::utc;
 
     /// The published schedule, one row per rule (2024-01-10 is a Wednesday; EST = UTC-5,
     /// EDT = UTC-4, CET = UTC+1, HKT = UTC+8).

@@ -1,4 +1,5 @@
-//! Unit-test access to the reference sample responses in `shared/reference/ibkr-samples/`.
+//! Unit-test access to the reference sample responses in `shared/reference/ibkr-samples/`,
+//! and small test helpers.
 
 use std::path::PathBuf;
 
@@ -12,4 +13,11 @@ pub(crate) fn sample(name: &str) -> String {
     let path = samples_dir().join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reference sample {} unreadable: {e}", path.display()))
+}
+
+/// An RFC 3339 time as UTC (test-only: panics on a bad literal).
+pub(crate) fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("rfc3339")
+        .with_timezone(&chrono::Utc)
 }

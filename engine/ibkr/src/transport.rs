@@ -24,7 +24,7 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HeaderValue, RETRY_AFTER};
 use tokio::time::Instant;
 use url::Url;
 
@@ -32,6 +32,7 @@ use crate::catalog::{Base, EndpointSpec, HttpMethod};
 use crate::error::{EndpointRef, IbkrError, transport_error};
 use crate::ratelimit::{RateLimiter, RateLimits};
 use crate::secret::Secret;
+use crate::venue_time::{VenueTime, parse_http_date};
 
 /// Default base URL of a local Client Portal Gateway.
 pub const DEFAULT_GATEWAY_URL: &str = "https://localhost:5000/v1/api";
@@ -151,6 +152,10 @@ pub struct ClientConfig {
     pub jitter_seed: Option<u64>,
     /// OAuth 2.0 bearer token for Account Management / Echo endpoints, when used.
     pub bearer_token: Option<Secret>,
+    /// Venue seconds per wall second of the venue's clock (1 for IBKR; an emulator's market
+    /// may run faster): the `Date` of its answers is carried forward at this pace
+    /// ([`crate::venue_time`]).
+    pub venue_time_scale: f64,
 }
 
 impl ClientConfig {
@@ -166,6 +171,7 @@ impl ClientConfig {
             limits: RateLimits::gateway(),
             jitter_seed: None,
             bearer_token: None,
+            venue_time_scale: 1.0,
         }
     }
 
@@ -454,6 +460,7 @@ pub struct Transport {
     rng: Mutex<SmallRng>,
     penalty: Mutex<PenaltyState>,
     notifier: Mutex<Option<RateNotifier>>,
+    venue_time: VenueTime,
 }
 
 impl std::fmt::Debug for Transport {
@@ -507,6 +514,7 @@ impl Transport {
             rng: Mutex::new(rng),
             penalty: Mutex::new(PenaltyState::default()),
             notifier: Mutex::new(None),
+            venue_time: VenueTime::new(config.venue_time_scale),
         })
     }
 
@@ -617,6 +625,11 @@ impl Transport {
     /// The limiter.
     pub fn limiter(&self) -> &RateLimiter {
         &self.limiter
+    }
+
+    /// The venue's clock, as its answers' `Date` headers tell it.
+    pub fn venue_time(&self) -> &VenueTime {
+        &self.venue_time
     }
 
     /// True when any TLS certificate is accepted.
@@ -800,7 +813,15 @@ impl Transport {
             Err(e) => return Attempt::TransportFailed(transport_error(endpoint, e)),
         };
         let status = resp.status().as_u16();
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+        let date = resp
+            .headers()
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| self.venue_time.observe_header(v));
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| parse_retry_after(v, date));
         let content_type = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -898,14 +919,19 @@ impl Attempt {
     }
 }
 
-/// `Retry-After` as delta-seconds or an HTTP date.
-fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+/// `Retry-After` as delta-seconds or an HTTP date, the latter read against the answer's own
+/// `Date` (`date`; the host's clock without one), so a venue whose clock is not the host's is
+/// waited on for as long as it asked.
+fn parse_retry_after(
+    v: &HeaderValue,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<Duration> {
     let s = v.to_str().ok()?.trim();
     if let Ok(secs) = s.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(s).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let when = parse_http_date(s)?;
+    let delta = when - date.unwrap_or_else(chrono::Utc::now);
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -1051,14 +1077,30 @@ mod tests {
 
     #[test]
     fn retry_after_parsing() {
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("7")),
-            Some(Duration::from_secs(7))
-        );
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT")),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
+        let date = |s| Some(parse_http_date(s).expect("date"));
+        let cases: [(&str, Option<_>, Option<Duration>); 5] = [
+            ("7", None, Some(Duration::from_secs(7))),
+            // An HTTP date is read against the answer's own Date, not the host's clock.
+            (
+                "Wed, 21 Oct 2015 07:28:30 GMT",
+                date("Wed, 21 Oct 2015 07:28:00 GMT"),
+                Some(Duration::from_secs(30)),
+            ),
+            (
+                "Wed, 21 Oct 2015 07:28:00 GMT",
+                date("Wed, 21 Oct 2015 07:29:00 GMT"),
+                Some(Duration::ZERO),
+            ),
+            // Without one, the host's clock: long past.
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None, Some(Duration::ZERO)),
+            ("soon", None, None),
+        ];
+        for (value, at, want) in cases {
+            assert_eq!(
+                parse_retry_after(&HeaderValue::from_static(value), at),
+                want,
+                "{value}"
+            );
+        }
     }
 }

@@ -25,18 +25,34 @@ fn tickle(auth: Value) -> Value {
 
 /// A server whose tickle and auth status answer the current `state`.
 fn server_with_state(server: &MockServer, state: Arc<Mutex<Value>>) {
+    server_with_clock(server, state, None);
+}
+
+/// The venue's clock of [`server_with_clock`]: `Date` headers from `base` on, advancing with
+/// the (paused) time since `start`.
+type VenueClock = (DateTime<Utc>, tokio::time::Instant);
+
+/// [`server_with_state`] whose answers carry the `Date` of `clock` (the host's by default).
+fn server_with_clock(server: &MockServer, state: Arc<Mutex<Value>>, clock: Option<VenueClock>) {
+    let dated = move |reply: Reply| match clock {
+        Some((base, start)) => {
+            let now = base + chrono::Duration::from_std(start.elapsed()).expect("elapsed");
+            reply.header("Date", &now.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        }
+        None => reply,
+    };
     let s = state.clone();
     server.route("POST", "/v1/api/tickle", move |_| {
         let v = s.lock().expect("lock").clone();
-        if v.is_null() {
+        dated(if v.is_null() {
             Reply::text(401, "access denied")
         } else {
             Reply::value(tickle(v))
-        }
+        })
     });
     let s = state.clone();
     server.route("POST", "/v1/api/iserver/auth/status", move |_| {
-        Reply::value(s.lock().expect("lock").clone())
+        dated(Reply::value(s.lock().expect("lock").clone()))
     });
     let s = state;
     server.route("POST", "/v1/api/iserver/auth/ssodh/init", move |r| {
@@ -47,9 +63,11 @@ fn server_with_state(server: &MockServer, state: Arc<Mutex<Value>>) {
         if !v["competing"].as_bool().unwrap_or(false) || compete {
             *v = status(true, false);
         }
-        Reply::value(v.clone())
+        dated(Reply::value(v.clone()))
     });
-    server.route_sample("GET", "/v1/api/iserver/accounts", "iserver_accounts.json");
+    server.route("GET", "/v1/api/iserver/accounts", move |_| {
+        dated(Reply::sample("iserver_accounts.json"))
+    });
 }
 
 fn config() -> SessionConfig {
@@ -322,5 +340,57 @@ async fn a_session_lost_elsewhere_makes_the_supervisor_look_again_soon() {
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(client.session_status().state, SessionState::Ready);
     assert_eq!(server.count("POST", "/v1/api/tickle"), 2);
+    handle.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn maintenance_is_judged_on_the_venues_clock_between_keep_alives() {
+    // The venue's clock (its `Date` headers) is 20 s before North America's window, whatever
+    // the host's clock says; the window opens between two keep-alives and is noticed within
+    // the recheck interval, ridden out without re-authentication, and followed by one
+    // `ssodh/init` when it closes.
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(status(true, false)));
+    // 00:14:40 New York (EDT).
+    let base = DateTime::parse_from_rfc3339("2024-07-11T04:14:40Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    server_with_clock(
+        &server,
+        state.clone(),
+        Some((base, tokio::time::Instant::now())),
+    );
+    let client = Client::builder(common::test_config(&server), tickline_ibkr::Auth::Gateway)
+        .session_config(config())
+        .build()
+        .expect("client");
+    let mut events = client.session_events();
+    let handle = client.spawn_supervisor();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(!client.session_status().in_maintenance());
+    assert!(client.maintenance_now().is_none());
+    tokio::time::sleep(Duration::from_secs(17)).await;
+    // 27 s in: inside the window, long before the next keep-alive at 60 s.
+    assert!(client.maintenance_now().is_some());
+    assert!(client.session_status().in_maintenance(), "noticed");
+    assert_eq!(server.count("POST", "/v1/api/tickle"), 2);
+    *state.lock().expect("lock") = status(false, false);
+    // The 90-minute window, keep-alives only.
+    tokio::time::sleep(Duration::from_secs(89 * 60)).await;
+    assert!(client.session_status().in_maintenance());
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
+    let tickles = server.count("POST", "/v1/api/tickle");
+    assert!((85..=95).contains(&tickles), "{tickles} keep-alives");
+    tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+    assert!(!client.session_status().in_maintenance());
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 1);
+    assert_eq!(client.session_status().state, SessionState::Ready);
+    let seen = drain(&mut events);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, SessionEvent::MaintenanceStarted { .. }))
+            && seen.contains(&SessionEvent::Reauthenticated),
+        "{seen:?}"
+    );
     handle.shutdown().await;
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -190,6 +191,12 @@ fn admit(core: &mut Core, req: &Req, segs: &[&str]) -> Result<u64, ApiError> {
     if let Some(w) = core.maintenance
         && in_maintenance_scope(segs)
     {
+        if matches!(
+            segs,
+            ["iserver", "auth", "ssodh", "init"] | ["iserver", "reauthenticate"]
+        ) {
+            core.maintenance_logins += 1;
+        }
         return Err(ApiError::Unavailable(format!(
             "IBKR {} maintenance until {}",
             w.kind,
@@ -296,8 +303,19 @@ impl Drop for HistorySlot<'_> {
     }
 }
 
-/// The `/v1/api/*` handler.
+/// The `/v1/api/*` handler. Every answer's `Date` is the market clock's (IBKR's servers
+/// stamp theirs with the venue's time; a client judging maintenance windows or a dated
+/// `Retry-After` reads the emulator's simulated clock from it, not the host's).
 pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let mut response = answer(&shared, request).await;
+    let now = chrono::DateTime::from_timestamp_nanos(shared.lock().market.now());
+    if let Ok(v) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        response.headers_mut().insert(axum::http::header::DATE, v);
+    }
+    response
+}
+
+async fn answer(shared: &Arc<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let raw = parts.uri.path();
     let path = normalise(raw.strip_prefix("/v1/api").unwrap_or(raw));
@@ -312,7 +330,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         now: shared.clock.now_ms(),
     };
     let segs = req.segs();
-    if let Some(answer) = verify_oauth(&shared, &parts, &req) {
+    if let Some(answer) = verify_oauth(shared, &parts, &req) {
         return answer;
     }
     let Some(handler) = resolve(&req.method, &segs) else {
@@ -333,7 +351,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         }
         latency
     };
-    let _slot = is_history.then(|| HistorySlot(&shared));
+    let _slot = is_history.then(|| HistorySlot(shared));
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }

@@ -11,13 +11,24 @@ use crate::api::accounts::known_account;
 use crate::api::contracts::secdef_json;
 use crate::api::error::ApiError;
 use crate::api::request::{Req, parse_conid};
+use crate::faults::MaintenanceRegion;
 use crate::portfolio::{Account, Position, Valuation};
 use crate::state::Core;
 use crate::wire::num;
 
 const PAGE_SIZE: usize = 100;
 
-fn account_json(a: &Account, start_ms: i64) -> Value {
+/// The IBKR entity of the emulated accounts: the one served by the data centre whose
+/// maintenance windows the emulator keeps (a client finds its windows from `ibEntity`).
+fn ib_entity(region: MaintenanceRegion) -> &'static str {
+    match region {
+        MaintenanceRegion::Off | MaintenanceRegion::NorthAmerica => "IBLLC-US",
+        MaintenanceRegion::Europe => "IBIE",
+        MaintenanceRegion::Asia => "IBHK",
+    }
+}
+
+fn account_json(a: &Account, start_ms: i64, region: MaintenanceRegion) -> Value {
     json!({
         "id": a.id,
         "PrepaidCrypto-Z": false,
@@ -33,7 +44,7 @@ fn account_json(a: &Account, start_ms: i64) -> Value {
         "type": "DEMO",
         "tradingType": "STKNOPT",
         "businessType": "INDEPENDENT",
-        "ibEntity": "IBLLC-US",
+        "ibEntity": ib_entity(region),
         "faclient": false,
         "clearingStatus": "O",
         "covestor": false,
@@ -48,10 +59,11 @@ fn account_json(a: &Account, start_ms: i64) -> Value {
 pub fn accounts(core: &mut Core, _: &Req, _: &[&str]) -> Result<Value, ApiError> {
     core.session.portfolio_primed = true;
     let start = core.session.auth_time;
+    let region = core.faults.maintenance;
     Ok(Value::Array(
         core.accounts
             .iter()
-            .map(|a| account_json(a, start))
+            .map(|a| account_json(a, start, region))
             .collect(),
     ))
 }
@@ -61,6 +73,7 @@ pub fn meta(core: &mut Core, _: &Req, segs: &[&str]) -> Result<Value, ApiError> 
     Ok(account_json(
         known_account(core, segs[1])?,
         core.session.auth_time,
+        core.faults.maintenance,
     ))
 }
 

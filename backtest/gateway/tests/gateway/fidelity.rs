@@ -40,6 +40,15 @@ async fn maintenance_window_takes_iserver_down_and_resets_the_session() {
     let mut ws = gw.ws().await;
     ws.hello().await;
     assert!(gw.state().await["maintenance"].is_null());
+    // Answers are dated by the market clock (IBKR's servers date theirs with the venue's
+    // time), and the account belongs to the region's entity: a client finds its windows.
+    let r = gw.post_raw("/v1/api/tickle", json!({})).await;
+    assert_eq!(
+        r.headers()["date"].to_str().unwrap(),
+        "Wed, 03 Jan 2024 05:14:00 GMT"
+    );
+    let (_, accounts) = gw.get("/v1/api/portfolio/accounts").await;
+    assert_eq!(accounts[0]["ibEntity"], "IBLLC-US");
     gw.step(1).await; // 00:15 New York
     let st = gw.state().await;
     assert_eq!(st["maintenance"]["kind"], "daily");
@@ -59,6 +68,7 @@ async fn maintenance_window_takes_iserver_down_and_resets_the_session() {
         503,
         "logins are refused during the window"
     );
+    assert_eq!(gw.state().await["maintenance_logins"], 1, "counted");
     assert_eq!(
         gw.get(&format!("/v1/api/portfolio/{ACCT}/summary")).await.0,
         503
@@ -93,6 +103,8 @@ async fn maintenance_follows_the_configured_region() {
     cfg.market.step_ms = 60_000;
     cfg.faults.maintenance = tickline_gateway::faults::MaintenanceRegion::Europe;
     let gw = Gw::ready(cfg).await;
+    let (_, accounts) = gw.get("/v1/api/portfolio/accounts").await;
+    assert_eq!(accounts[0]["ibEntity"], "IBIE", "a European entity");
     gw.step(2).await; // 00:16 New York = 06:16 Zug: no window for Europe yet
     assert_eq!(gw.get("/v1/api/iserver/accounts").await.0, 200);
     gw.step(10).await; // 06:26 Zug

@@ -20,7 +20,7 @@ impl Client {
             .json(&SsodhInitRequest { publish, compete })?;
         self.unprime();
         let status: AuthStatus = self.call(req).await.inspect_err(|e| self.note_401(e))?;
-        self.hub().observe_auth(&status, self.is_primed());
+        self.observe_auth(&status);
         Ok(status)
     }
 
@@ -28,7 +28,7 @@ impl Client {
     pub async fn auth_status(&self) -> Result<AuthStatus, IbkrError> {
         let req = ApiRequest::new(&catalog::AUTH_STATUS, &[])?;
         let status: AuthStatus = self.call(req).await.inspect_err(|e| self.note_401(e))?;
-        self.hub().observe_auth(&status, self.is_primed());
+        self.observe_auth(&status);
         Ok(status)
     }
 
@@ -78,7 +78,7 @@ impl Client {
         if let Some(f) = &sts.fail {
             status.fail.clone_from(f);
         }
-        self.hub().observe_auth(&status, self.is_primed());
+        self.observe_auth(&status);
     }
 
     /// `POST /tickle`: keep-alive. Remembers the websocket session id and publishes the
@@ -88,7 +88,7 @@ impl Client {
         let tickle: Tickle = self.call(req).await.inspect_err(|e| self.note_401(e))?;
         self.remember_ws_session(tickle.session.clone());
         if let Some(status) = tickle.auth_status() {
-            self.hub().observe_auth(status, self.is_primed());
+            self.observe_auth(status);
         }
         Ok(tickle)
     }
