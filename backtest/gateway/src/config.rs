@@ -245,6 +245,9 @@ pub struct WsConfig {
     pub heartbeat_ms: u64,
     /// Minimum wall time between two `spl` frames.
     pub pnl_interval_ms: u64,
+    /// Updates a websocket client may fall behind by; one that falls further behind is sent
+    /// the current state again (orders, executions, quotes) instead of what it missed.
+    pub push_buffer: usize,
 }
 
 impl Default for WsConfig {
@@ -252,6 +255,7 @@ impl Default for WsConfig {
         WsConfig {
             heartbeat_ms: 10_000,
             pnl_interval_ms: 1_000,
+            push_buffer: 1024,
         }
     }
 }
@@ -349,6 +353,12 @@ impl GatewayConfig {
             return Err(GatewayError::value(
                 "websocket.heartbeat_ms",
                 "must be within 1..3600000",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.websocket.push_buffer) {
+            return Err(GatewayError::value(
+                "websocket.push_buffer",
+                "must be within 1..1000000",
             ));
         }
         if self.session.reply_ttl_secs > 86_400 {

@@ -64,7 +64,7 @@ fn build_state(
     let exchange = Exchange::new(config.broker.broker_config(), &contracts, config.seed);
     let market = Market::new(&config.market, contracts, config.seed, start, replay);
     let clock = ServiceClock::new();
-    let (push, _) = broadcast::channel(1024);
+    let (push, _) = broadcast::channel(config.websocket.push_buffer);
     let core = Core::new(config, market, exchange, push.clone(), clock.now_ms());
     Ok(Arc::new(Shared {
         core: Mutex::new(core),

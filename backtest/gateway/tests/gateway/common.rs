@@ -314,6 +314,14 @@ impl Ws {
     }
 
     /// Is anything (other than heartbeats) received within `ms`?
+    /// Next frame if one comes within `ms`.
+    pub async fn next_within(&mut self, ms: u64) -> Option<Value> {
+        tokio::time::timeout(Duration::from_millis(ms), self.next())
+            .await
+            .ok()
+            .flatten()
+    }
+
     pub async fn silent_for(&mut self, ms: u64) -> bool {
         tokio::time::timeout(Duration::from_millis(ms), self.next())
             .await

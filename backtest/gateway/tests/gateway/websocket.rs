@@ -229,3 +229,70 @@ async fn account_summary_and_ledger_topics() {
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_falls_behind_loses_no_execution() {
+    // One update of room, and a ladder of resting limit orders filled over 400 steps taken
+    // in one call: the connection falls behind (it waits for the lock the steps hold while
+    // the updates pile up) and is sent the current orders and executions again. Every
+    // execution the broker made reaches the client, and every order's last status is right.
+    let mut cfg = ready();
+    cfg.websocket.push_buffer = 1;
+    let gw = Gw::ready(cfg).await;
+    let mut ws = gw.ws().await;
+    ws.send("sor+{}").await;
+    assert_eq!(ws.next_topic("sor").await.unwrap()["args"], json!([]));
+    ws.send(r#"str+{"realtimeUpdatesOnly":true}"#).await;
+    assert_eq!(ws.next_topic("str").await.unwrap()["args"], json!([]));
+    let last = gw.last(AAPL).await;
+    for k in 1..=10 {
+        for (side, price) in [
+            ("BUY", last - 0.1 * k as f64),
+            ("SELL", last + 0.1 * k as f64),
+        ] {
+            let (status, v) = gw
+                .place(json!({"conid": AAPL, "orderType": "LMT", "price": (price * 100.0).round() / 100.0,
+                    "side": side, "tif": "GTC", "quantity": 1, "cOID": format!("lag-{side}-{k}")}))
+                .await;
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+    ws.sync().await;
+    gw.step(400).await;
+    let mut execs = std::collections::BTreeSet::new();
+    let mut status = std::collections::BTreeMap::new();
+    while let Some(f) = ws.next_within(1500).await {
+        for a in f["args"].as_array().into_iter().flatten() {
+            match f["topic"].as_str() {
+                Some("str") => {
+                    execs.insert(a["execution_id"].as_str().unwrap().to_string());
+                }
+                Some("sor") if a.get("status").is_some() => {
+                    status.insert(a["orderId"].to_string(), a["status"].clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let broker: std::collections::BTreeSet<String> = gw
+        .get("/control/executions")
+        .await
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["execution_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        broker.len() >= 3,
+        "too few fills to fall behind: {broker:?}"
+    );
+    assert_eq!(execs, broker, "executions lost to the lag");
+    for o in gw.get("/control/orders").await.1.as_array().unwrap() {
+        let id = o["orderId"].to_string();
+        if o["status"] == "Filled" {
+            assert_eq!(status.get(&id), Some(&json!("Filled")), "order {id}: {o}");
+        }
+    }
+    gw.stop().await;
+}
