@@ -690,6 +690,9 @@ fn print_outcome(plan: &Plan, o: &LiveOutcome, wall: f64) {
         .unwrap_or_else(|| format!("{:.2}", rec.portfolio.equity()));
     let positions = match (&o.positions, o.agreed) {
         (Some(p), Some(true)) if p.is_empty() => "flat, as at the broker".to_string(),
+        (Some(p), Some(true)) if p.iter().any(|c| !c.ignored.is_zero()) => {
+            "agree with the broker (beside the foreign part ignored at start)".to_string()
+        }
         (Some(_), Some(true)) => "agree with the broker".to_string(),
         (Some(_), _) => "DIFFER from the broker (see summary.json)".to_string(),
         (None, _) => "broker not read at the end".to_string(),

@@ -502,6 +502,28 @@ fn foreign_positions_are_refused_ignored_or_adopted() {
     ]);
     let r = run(&paper_args(&gw, &journal, &out, &ignore));
     assert!(r.status.success(), "{}", text(&r));
+    // The books hold none of the foreign position; the final check expects it still there.
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        stdout.contains("agree with the broker (beside the foreign part ignored at start)"),
+        "{stdout}"
+    );
+    let last_run: String = db(&journal)
+        .query_row(
+            "SELECT summary FROM runs WHERE summary IS NOT NULL ORDER BY run DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let last_run: Value = serde_json::from_str(&last_run).unwrap();
+    assert_eq!(last_run["positions_agree"], true, "{last_run}");
+    assert_eq!(
+        last_run["positions"][0]["ignored"]
+            .as_str()
+            .map(|q| q.parse::<f64>().unwrap()),
+        Some(held),
+        "{last_run}"
+    );
 
     let adopted = dir.path().join("adopt.sqlite");
     let mut adopt = short.to_vec();

@@ -20,7 +20,7 @@
 //! in the journal and the results are written. A second signal ends it at once (everything
 //! journaled so far stays).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -225,6 +225,16 @@ pub struct PositionCheck {
     pub symbol: String,
     pub kernel: Decimal,
     pub broker: Option<Decimal>,
+    /// The part of the broker's position that was not this journal's at start and was left
+    /// alone (`foreign = ignore`); zero otherwise.
+    pub ignored: Decimal,
+}
+
+impl PositionCheck {
+    /// The broker holds the books' position plus the part ignored at start.
+    pub fn agrees(&self) -> bool {
+        self.broker == Some(self.kernel + self.ignored)
+    }
 }
 
 /// What a run did.
@@ -353,6 +363,12 @@ pub async fn run(
         true,
         now_ns(),
     )?;
+    // Under `ignore`, what the broker holds beyond this journal's books at start stays out of
+    // the books; the final check expects it still there.
+    let ignored: HashMap<InstrumentId, Decimal> = match settings.foreign {
+        ForeignPolicy::Ignore => plan.differences.iter().copied().collect(),
+        ForeignPolicy::Adopt | ForeignPolicy::Refuse => HashMap::new(),
+    };
     // Adopted orders get the ids after the journal's last.
     let mut track = plan.track.clone();
     let mut adopt = Vec::new();
@@ -465,6 +481,7 @@ pub async fn run(
         bars: 0,
         reconciliations: 0,
         bar_buf: Vec::with_capacity(n),
+        ignored,
     };
     let deadline = settings.duration.map(|d| tokio::time::Instant::now() + d);
     let (reco_tx, mut reco_rx) = mpsc::channel::<Result<BrokerSnapshot, VenueError>>(4);
@@ -668,8 +685,8 @@ pub async fn run(
                 // Reports only: the books are not overwritten with the broker's positions,
                 // so the comparison below says whether they agree.
                 apply_reports(&mut kernel, &r);
-                let checks = position_checks(&kernel, &snap);
-                let ok = checks.iter().all(|c| c.broker == Some(c.kernel));
+                let checks = position_checks(&kernel, &snap, &state.ignored);
+                let ok = checks.iter().all(PositionCheck::agrees);
                 if !ok {
                     tracing::warn!(?checks, "final positions differ from the broker's");
                 }
@@ -738,6 +755,8 @@ struct Loop {
     bars: u64,
     reconciliations: u64,
     bar_buf: Vec<Bar>,
+    /// `foreign = ignore`: the broker's position beyond the books' at start, per instrument.
+    ignored: HashMap<InstrumentId, Decimal>,
 }
 
 impl Loop {
@@ -839,8 +858,15 @@ impl Loop {
         };
         match reconcile_books(kernel, &snap, settings.foreign) {
             Ok(r) => {
-                if !r.agreed() || r.missed_fills > 0 {
-                    tracing::warn!(missed = r.missed_fills, differences = ?r.differences, "reconciliation corrected the books");
+                // Under `ignore` the part of the broker's positions ignored at start is
+                // expected; anything else is news.
+                let unexpected: Vec<_> = r
+                    .differences
+                    .iter()
+                    .filter(|(id, d)| self.ignored.get(id) != Some(d))
+                    .collect();
+                if !unexpected.is_empty() || r.missed_fills > 0 {
+                    tracing::warn!(missed = r.missed_fills, differences = ?unexpected, "reconciliation: the books differed from the broker's reports");
                 }
                 apply(kernel, &r);
                 self.reconciliations += 1;
@@ -874,7 +900,11 @@ fn reconcile_books(
 }
 
 /// Per instrument held on either side: the kernel's quantity and the broker's.
-fn position_checks(kernel: &Kernel, snap: &BrokerSnapshot) -> Vec<PositionCheck> {
+fn position_checks(
+    kernel: &Kernel,
+    snap: &BrokerSnapshot,
+    ignored: &HashMap<InstrumentId, Decimal>,
+) -> Vec<PositionCheck> {
     let mut checks = Vec::new();
     for (k, inst) in kernel.instruments().iter().enumerate() {
         let id = InstrumentId(k as u32);
@@ -890,6 +920,7 @@ fn position_checks(kernel: &Kernel, snap: &BrokerSnapshot) -> Vec<PositionCheck>
                 symbol: inst.symbol.clone(),
                 kernel: ours,
                 broker: Some(broker),
+                ignored: ignored.get(&id).copied().unwrap_or_default(),
             });
         }
     }

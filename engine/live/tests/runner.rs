@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::{Decimal, dec};
+use tickline_backtest::config::ForeignPolicy;
 use tickline_backtest::output::Written;
 use tickline_engine::connectivity::Connectivity;
 use tickline_engine::domain::{
@@ -705,6 +706,28 @@ async fn foreign_positions_refuse_the_start_by_default() {
             .contains("position SPY: broker 100, this journal 0"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_foreign_positions_stay_out_of_the_books_and_the_final_check_expects_them() {
+    let broker = Broker {
+        positions: dec!(100),
+        ..Broker::default()
+    };
+    let mut st = settings();
+    st.foreign = ForeignPolicy::Ignore;
+    let (s, run_, venue) = setup(broker, st, Resume::default());
+    let (_sig_tx, sig_rx) = mpsc::channel(1);
+    let out = run(run_, venue, sig_rx).await.expect("run");
+    // The books hold only this run's fill; the broker that plus the 100 ignored at start.
+    assert_eq!(out.records.portfolio.quantity(SPY), dec!(1));
+    assert_eq!(s.broker.lock().unwrap().positions, dec!(101));
+    let checks = out.positions.clone().expect("broker read at the end");
+    assert_eq!(
+        (checks[0].kernel, checks[0].broker, checks[0].ignored),
+        (dec!(1), Some(dec!(101)), dec!(100))
+    );
+    assert_eq!(out.agreed, Some(true), "{checks:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
