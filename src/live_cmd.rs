@@ -13,7 +13,10 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
-use tickline_backtest::config::{AppConfig, ForeignPolicy, MaintenanceSchedule, OnStop};
+use tickline_backtest::config::{
+    AppConfig, ForeignPolicy, MAX_LIVE_SECS, MAX_WARMUP_BARS, MIN_BAR_SECS, MaintenanceSchedule,
+    OnStop,
+};
 use tickline_engine::clock::{Clock, LiveClock};
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
@@ -179,11 +182,12 @@ fn parse_on_stop(s: &str) -> Result<OnStop, String> {
     }
 }
 
-/// Seconds from the command line or the configuration, checked.
-fn seconds(what: &str, v: f64, min: f64, max: f64) -> Result<Duration, UserError> {
-    if !(v.is_finite() && (min..=max).contains(&v)) {
+/// Seconds from the command line, checked against the bounds of the `[live]` keys they
+/// override.
+fn seconds(what: &str, v: f64) -> Result<Duration, UserError> {
+    if !(v.is_finite() && (MIN_BAR_SECS..=MAX_LIVE_SECS).contains(&v)) {
         return Err(UserError(anyhow!(
-            "{what} must be between {min} and {max} seconds, got {v}"
+            "{what} must be between {MIN_BAR_SECS} and {MAX_LIVE_SECS} seconds, got {v}"
         )));
     }
     Ok(Duration::from_secs_f64(v))
@@ -254,17 +258,11 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
     // Build once to report bad strategy names / parameters before connecting.
     tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)?;
     let live = &cfg.live;
-    let bar_default = if embedded {
-        1.0
-    } else {
-        live.bar_seconds.unwrap_or(60.0)
+    let bar = match args.bar_seconds {
+        Some(v) => seconds("--bar-seconds", v)?,
+        None if embedded => Duration::from_secs(1),
+        None => Duration::from_secs_f64(live.bar_seconds.unwrap_or(60.0)),
     };
-    let bar = seconds(
-        "--bar-seconds",
-        args.bar_seconds.unwrap_or(bar_default),
-        0.1,
-        86_400.0,
-    )?;
     let time_scale = args
         .time_scale
         .unwrap_or(if embedded { EMBEDDED_SPEED } else { 1.0 });
@@ -281,12 +279,7 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
     let status_every = if args.quiet || live.status_secs == 0.0 {
         None
     } else {
-        Some(seconds(
-            "[live] status_secs",
-            live.status_secs,
-            0.1,
-            86_400.0,
-        )?)
+        Some(Duration::from_secs_f64(live.status_secs))
     };
     let settings = LiveSettings {
         mode,
@@ -296,26 +289,16 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
         duration,
         on_stop: args.on_stop.unwrap_or(live.on_stop),
         foreign: args.foreign.unwrap_or(live.foreign),
-        stale_after: seconds(
-            "[live] stale_after_secs",
-            live.stale_after_secs,
-            0.1,
-            86_400.0,
-        )?,
-        reconcile_every: seconds("[live] reconcile_secs", live.reconcile_secs, 1.0, 86_400.0)?,
+        stale_after: Duration::from_secs_f64(live.stale_after_secs),
+        reconcile_every: Duration::from_secs_f64(live.reconcile_secs),
         status_every,
-        refresh_every: seconds("[live] refresh_secs", live.refresh_secs, 0.5, 86_400.0)?,
-        stop_timeout: seconds(
-            "[live] stop_timeout_secs",
-            live.stop_timeout_secs,
-            0.0,
-            3_600.0,
-        )?,
+        refresh_every: Duration::from_secs_f64(live.refresh_secs),
+        stop_timeout: Duration::from_secs_f64(live.stop_timeout_secs),
         ..LiveSettings::default()
     };
-    if settings.warmup_bars > 5_000 {
+    if settings.warmup_bars > MAX_WARMUP_BARS {
         return Err(UserError(anyhow!(
-            "--warmup-bars must be at most 5000, got {}",
+            "--warmup-bars must be at most {MAX_WARMUP_BARS}, got {}",
             settings.warmup_bars
         )));
     }

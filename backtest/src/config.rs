@@ -174,7 +174,15 @@ impl ForeignPolicy {
     }
 }
 
-/// `[live]`: paper and live trading.
+/// The longest `[live]` duration (bar length, intervals, timeouts): 7 days, in seconds.
+pub const MAX_LIVE_SECS: f64 = 7.0 * 86_400.0;
+/// The shortest live bar, in seconds.
+pub const MIN_BAR_SECS: f64 = 0.1;
+/// The most history bars fed to a strategy before its first live bar.
+pub const MAX_WARMUP_BARS: usize = 10_000;
+
+/// `[live]`: paper and live trading. Every value is checked when the configuration is
+/// read, so the runtime takes them as they are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LiveSection {
@@ -389,7 +397,11 @@ impl AppConfig {
         }
         let live = &self.live;
         for (key, v, min) in [
-            ("live.bar_seconds", live.bar_seconds.unwrap_or(60.0), 0.1),
+            (
+                "live.bar_seconds",
+                live.bar_seconds.unwrap_or(60.0),
+                MIN_BAR_SECS,
+            ),
             ("live.stale_after_secs", live.stale_after_secs, 0.1),
             ("live.reconcile_secs", live.reconcile_secs, 1.0),
             ("live.status_secs", live.status_secs, 0.0),
@@ -397,17 +409,17 @@ impl AppConfig {
             ("live.stop_timeout_secs", live.stop_timeout_secs, 0.0),
             ("live.penalty_pause_secs", live.penalty_pause_secs, 1.0),
         ] {
-            if !v.is_finite() || v < min || v > 7.0 * 86_400.0 {
+            if !v.is_finite() || v < min || v > MAX_LIVE_SECS {
                 return Err(invalid(
                     key,
                     format!("must be between {min} s and 7 days, got {v}"),
                 ));
             }
         }
-        if live.warmup_bars > 10_000 {
+        if live.warmup_bars > MAX_WARMUP_BARS {
             return Err(invalid(
                 "live.warmup_bars",
-                format!("at most 10000, got {}", live.warmup_bars),
+                format!("at most {MAX_WARMUP_BARS}, got {}", live.warmup_bars),
             ));
         }
         for (k, inst) in self.instruments.iter().enumerate() {
