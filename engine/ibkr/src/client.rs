@@ -415,7 +415,13 @@ impl Client {
         config: &SessionConfig,
     ) -> Option<crate::session::MaintenanceWindow> {
         self.known_maintenance_region(config)?
-            .maintenance_at(self.venue_now())
+            .pause_at(self.venue_now(), self.pause_margin())
+    }
+
+    /// How far around a published maintenance window the client pauses:
+    /// [`crate::session::PAUSE_MARGIN`] plus the uncertainty of its venue clock.
+    pub(crate) fn pause_margin(&self) -> chrono::Duration {
+        crate::session::PAUSE_MARGIN + self.inner.transport.venue_time().uncertainty()
     }
 
     pub(crate) fn mark_portfolio_primed(&self) {

@@ -209,6 +209,21 @@ impl Region {
         }
     }
 
+    /// The window whose pause covers `at` on a clock that may be `margin` off the venue's
+    /// ([`PAUSE_MARGIN`] plus the clock's own uncertainty): the pause starts `margin` before
+    /// the published start and ends `margin` after the published end, so neither a session
+    /// dropped a little early nor a login sent a little early is mistaken for something
+    /// else. The window returned is the published one.
+    pub fn pause_at(
+        self,
+        at: DateTime<Utc>,
+        margin: chrono::Duration,
+    ) -> Option<MaintenanceWindow> {
+        self.maintenance_at(at)
+            .or_else(|| self.maintenance_at(at.checked_add_signed(margin)?))
+            .or_else(|| self.maintenance_at(at.checked_sub_signed(margin)?))
+    }
+
     /// The window containing `at`, if any: IBKR's daily reset (local start dates Sunday to
     /// Friday) — North America 00:15–01:45 US/Eastern, Europe 06:25–07:45 CET, Asia-Pacific
     /// 04:45–06:05 and 20:15–21:15 Hong Kong — and the weekend maintenance of every region,
@@ -248,6 +263,11 @@ impl Region {
         })
     }
 }
+
+/// How long before a published maintenance window the client pauses, and after it the
+/// pause lasts, besides the uncertainty of its venue clock: IBKR's resets happen around the
+/// published times.
+pub const PAUSE_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 
 /// A daily window: time zone, local start and end (hour, minute).
 type DailyWindow = (Tz, (u32, u32), (u32, u32));
@@ -505,7 +525,7 @@ pub async fn supervise_once(client: &Client, config: &SessionConfig, now: DateTi
     let window = client
         .maintenance_region(config)
         .await
-        .and_then(|r| r.maintenance_at(now));
+        .and_then(|r| r.pause_at(now, client.pause_margin()));
     let was_in_maintenance = hub.current().in_maintenance();
     hub.set_maintenance(window);
     let status = match client.tickle().await {
@@ -668,6 +688,29 @@ mod tests {
             (w.start, w.end),
             (utc("2024-01-10T05:15:00Z"), utc("2024-01-10T06:45:00Z"))
         );
+    }
+
+    /// The pause spans the published window widened by the margin on both sides, and names
+    /// the published window (North America, 2024-01-10: 05:15 to 06:45 UTC).
+    #[test]
+    fn the_pause_is_the_window_widened_by_the_margin() {
+        let margin = chrono::Duration::minutes(10);
+        for (at, paused) in [
+            ("2024-01-10T05:04:59Z", false),
+            ("2024-01-10T05:05:00Z", true),
+            ("2024-01-10T05:30:00Z", true),
+            ("2024-01-10T06:54:59Z", true),
+            ("2024-01-10T06:55:00Z", false),
+        ] {
+            let w = Region::NorthAmerica.pause_at(utc(at), margin);
+            assert_eq!(w.is_some(), paused, "{at}");
+            if let Some(w) = w {
+                assert_eq!(
+                    (w.start, w.end),
+                    (utc("2024-01-10T05:15:00Z"), utc("2024-01-10T06:45:00Z"))
+                );
+            }
+        }
     }
 
     #[test]

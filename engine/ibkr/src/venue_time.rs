@@ -39,6 +39,16 @@ impl VenueTime {
         self.scale
     }
 
+    /// How far this clock may be from the venue's: within the tolerance of
+    /// [`VenueTime::observe`], which scales with the clock's pace.
+    pub fn uncertainty(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds((self.tolerance_secs() * 1000.0) as i64)
+    }
+
+    fn tolerance_secs(&self) -> f64 {
+        2.0 * self.scale.max(1.0)
+    }
+
     /// The venue's time now.
     pub fn now(&self) -> DateTime<Utc> {
         self.at(Instant::now())
@@ -70,9 +80,8 @@ impl VenueTime {
     pub fn observe(&self, date: DateTime<Utc>, instant: Instant) {
         let predicted = self.at(instant);
         let mut anchor = self.anchor.lock().unwrap_or_else(PoisonError::into_inner);
-        let tolerance = 2.0 * self.scale.max(1.0);
         let off = (date - predicted).as_seconds_f64().abs();
-        if anchor.is_none() || off > tolerance {
+        if anchor.is_none() || off > self.tolerance_secs() {
             *anchor = Some((date, instant));
         }
     }

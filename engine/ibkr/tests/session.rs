@@ -345,14 +345,15 @@ async fn a_session_lost_elsewhere_makes_the_supervisor_look_again_soon() {
 
 #[tokio::test(start_paused = true)]
 async fn maintenance_is_judged_on_the_venues_clock_between_keep_alives() {
-    // The venue's clock (its `Date` headers) is 20 s before North America's window, whatever
-    // the host's clock says; the window opens between two keep-alives and is noticed within
-    // the recheck interval, ridden out without re-authentication, and followed by one
-    // `ssodh/init` when it closes.
+    // The venue's clock (its `Date` headers) is 20 s before the pause for North America's
+    // window begins (5 min and the clock's 2 s of uncertainty before the published 00:15),
+    // whatever the host's clock says; the pause begins between two keep-alives and is
+    // noticed within the recheck interval, ridden out without re-authentication, and
+    // followed by one `ssodh/init` when it is over (as long after the published 01:45).
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(status(true, false)));
-    // 00:14:40 New York (EDT).
-    let base = DateTime::parse_from_rfc3339("2024-07-11T04:14:40Z")
+    // 00:09:38 New York (EDT).
+    let base = DateTime::parse_from_rfc3339("2024-07-11T04:09:38Z")
         .expect("time")
         .with_timezone(&Utc);
     server_with_clock(
@@ -370,7 +371,7 @@ async fn maintenance_is_judged_on_the_venues_clock_between_keep_alives() {
     assert!(!client.session_status().in_maintenance());
     assert!(client.maintenance_now().is_none());
     tokio::time::sleep(Duration::from_secs(17)).await;
-    // 27 s in: inside the window, long before the next keep-alive at 60 s.
+    // 27 s in: paused, long before the next keep-alive at 60 s.
     assert!(client.maintenance_now().is_some());
     assert!(client.session_status().in_maintenance(), "noticed");
     assert_eq!(server.count("POST", "/v1/api/tickle"), 2);
@@ -381,7 +382,14 @@ async fn maintenance_is_judged_on_the_venues_clock_between_keep_alives() {
     assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
     let tickles = server.count("POST", "/v1/api/tickle");
     assert!((85..=95).contains(&tickles), "{tickles} keep-alives");
-    tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+    // Published end 05:45 UTC, pause until 05:50:02: 6024 s after the start.
+    tokio::time::sleep(Duration::from_secs(6015) - Duration::from_secs(27 + 89 * 60)).await;
+    assert!(
+        client.session_status().in_maintenance(),
+        "the pause outlasts the window"
+    );
+    assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 0);
+    tokio::time::sleep(Duration::from_secs(20)).await;
     assert!(!client.session_status().in_maintenance());
     assert_eq!(server.count("POST", "/v1/api/iserver/auth/ssodh/init"), 1);
     assert_eq!(client.session_status().state, SessionState::Ready);
