@@ -666,13 +666,19 @@ pub async fn run(
     let mut agreed = None;
     let mut missed_at_stop = 0;
     let reports = venue.reports.clone();
-    match retry(
+    let last_word = retry(
         "final reconciliation",
         settings.start_timeout.max(Duration::from_secs(2)),
         || reports.snapshot(),
-    )
-    .await
-    {
+    );
+    // A second signal while the broker is being read (it may take the whole start-up
+    // deadline under errors) stops at once: the next run reconciles.
+    let last_word = tokio::select! {
+        biased;
+        Some(()) = signals.recv() => return Err(LiveError::Aborted),
+        r = last_word => r,
+    };
+    match last_word {
         Ok(snap) => match reconcile_books(&mut kernel, &snap, settings.foreign) {
             Ok(r) => {
                 if r.missed_fills > 0 {

@@ -16,7 +16,7 @@ use tickline_engine::kernel::KernelConfig;
 use tickline_engine::record::{Record, RecordError, Recorder};
 use tickline_engine::strategy::{Ctx, Strategy};
 use tickline_live::runner::{
-    ControlCommand, LiveRun, LiveSettings, Resume, RunJournal, StopReason, run,
+    ControlCommand, LiveError, LiveRun, LiveSettings, Resume, RunJournal, StopReason, run,
 };
 use tickline_live::venue::{
     AccountInfo, BoxFuture, BrokerExecution, BrokerOrder, BrokerOrderStatus, BrokerPosition,
@@ -728,6 +728,33 @@ async fn ignored_foreign_positions_stay_out_of_the_books_and_the_final_check_exp
         (dec!(1), Some(dec!(101)), dec!(100))
     );
     assert_eq!(out.agreed, Some(true), "{checks:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_while_the_broker_is_read_at_the_end_stops_at_once() {
+    let mut st = settings();
+    st.duration = Some(Duration::from_secs(60));
+    st.stop_timeout = Duration::from_millis(200);
+    st.start_timeout = Duration::from_secs(30);
+    let (s, run_, venue) = setup(Broker::default(), st, Resume::default());
+    let (sig_tx, sig_rx) = mpsc::channel(4);
+    let started = std::time::Instant::now();
+    let task = tokio::spawn(run(run_, venue, sig_rx));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The broker cannot be read any more: the final reconciliation would retry for 30 s.
+    s.broker.lock().unwrap().fail_snapshots = u32::MAX;
+    sig_tx.send(()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!task.is_finished(), "still reading the broker");
+    sig_tx.send(()).await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stopped at once")
+        .unwrap();
+    assert!(matches!(out, Err(LiveError::Aborted)), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let m = s.memory.lock().unwrap();
+    assert_eq!(m.committed, m.records.len(), "everything journaled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
