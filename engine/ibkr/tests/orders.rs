@@ -475,6 +475,113 @@ async fn ambiguous_reply_is_resolved_by_lookup() {
     assert_eq!(server.count("POST", "/v1/api/iserver/reply/q1"), 1);
 }
 
+/// A placement answered with a question whose confirming reply fails with a 503 after IBKR's
+/// backend timeout; whether the order then exists is `created` (per reply, in order).
+fn question_then_503(server: &MockServer, created: Vec<bool>) -> Arc<Mutex<Vec<String>>> {
+    let orders = Arc::new(Mutex::new(Vec::<String>::new()));
+    let placements = Arc::new(Mutex::new(0usize));
+    let (o, n) = (orders.clone(), placements);
+    server.route("POST", PLACE, move |r: &Recorded| {
+        let coid = r.json()["orders"][0]["cOID"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if o.lock().expect("lock").contains(&coid) {
+            return Reply::value(json!({"error": format!(
+                "Order couldn't be submitted: Local order ID={coid} is already registered.")}));
+        }
+        let mut k = n.lock().expect("lock");
+        *k += 1;
+        question(&format!("q{k}"), "o163")
+    });
+    let o = orders.clone();
+    server.fallback(move |r: &Recorded| {
+        let Some(id) = r.path.strip_prefix("/v1/api/iserver/reply/q") else {
+            return Reply::text(404, "not found");
+        };
+        let k: usize = id.parse().unwrap_or(1).max(1);
+        if created.get(k - 1).copied().unwrap_or(false) {
+            o.lock().expect("lock").push("amb-r".into());
+        }
+        if k <= created.len() {
+            Reply::status(503, "")
+        } else {
+            o.lock().expect("lock").push("amb-r".into());
+            Reply::value(json!([{"order_id": "900", "order_status": "Submitted"}]))
+        }
+    });
+    let o = orders.clone();
+    server.route("GET", ORDERS, move |_| {
+        let list: Vec<serde_json::Value> = o
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|c| json!({"orderId": 900, "order_ref": c, "status": "Submitted"}))
+            .collect();
+        Reply::value(json!({ "orders": list }))
+    });
+    orders
+}
+
+#[tokio::test]
+async fn an_order_lost_to_an_ambiguous_reply_is_placed_again_with_the_same_coid() {
+    let server = MockServer::with_session().await;
+    // The first confirmation dies with a 503 and the order was not created; the second
+    // placement's confirmation goes through.
+    let orders = question_then_503(&server, vec![false]);
+    let client = client_with(&server, None);
+    let outcome = client
+        .place_orders_confirming("DU1234567", &[ticket("amb-r")], &mut ConfirmAll)
+        .await
+        .expect("placed again");
+    assert_eq!(outcome.acks().map(|a| a[0].order_id), Some(900));
+    let placed: Vec<String> = server
+        .requests_to("POST", PLACE)
+        .iter()
+        .map(|r| r.json()["orders"][0]["cOID"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(placed, ["amb-r", "amb-r"], "the same cOID both times");
+    assert_eq!(orders.lock().unwrap().len(), 1, "one order");
+}
+
+#[tokio::test]
+async fn a_reply_lost_after_the_order_was_created_never_makes_a_second() {
+    let server = MockServer::with_session().await;
+    // The 503'd confirmation did create the order, but the lookup does not see it at first
+    // (IBKR's first live-orders answer of a session is empty, and here the next ones too):
+    // the client places again, IBKR refuses the cOID as a duplicate, and the lookup then
+    // finds the one order.
+    let orders = question_then_503(&server, vec![true]);
+    let hidden = Arc::new(Mutex::new(0usize));
+    let (o, h) = (orders.clone(), hidden.clone());
+    server.route("GET", ORDERS, move |_| {
+        let mut seen = h.lock().expect("lock");
+        *seen += 1;
+        let list: Vec<serde_json::Value> = if *seen <= 3 {
+            Vec::new()
+        } else {
+            o.lock()
+                .expect("lock")
+                .iter()
+                .map(|c| json!({"orderId": 901, "order_ref": c, "status": "Submitted"}))
+                .collect()
+        };
+        Reply::value(json!({ "orders": list }))
+    });
+    let client = client_with(&server, None);
+    let outcome = client
+        .place_orders_confirming("DU1234567", &[ticket("amb-r")], &mut ConfirmAll)
+        .await
+        .expect("found after the duplicate refusal");
+    assert_eq!(outcome.acks().map(|a| a[0].order_id), Some(901));
+    assert_eq!(
+        server.count("POST", PLACE),
+        2,
+        "placed again, refused as a duplicate"
+    );
+    assert_eq!(orders.lock().unwrap().len(), 1, "one order");
+}
+
 #[tokio::test]
 async fn suppression_is_remembered() {
     let server = MockServer::with_session().await;

@@ -11,7 +11,7 @@
 
 use rand::RngExt;
 
-use crate::catalog;
+use crate::catalog::{self, HttpMethod};
 use crate::client::{Client, decode_json};
 use crate::error::{EndpointRef, IbkrError};
 use crate::models::{
@@ -65,7 +65,12 @@ impl Client {
         let tickets = with_coid(tickets)?;
         let coid = first_coid(&tickets)?;
         let first = self.place_orders_locked(account_id, &tickets).await?;
-        self.resolve_chain(first, policy, Some(&coid)).await
+        let placement = Placement {
+            account_id,
+            tickets: &tickets,
+            coid: &coid,
+        };
+        self.resolve_chain(first, policy, Some(placement)).await
     }
 
     /// Answer the questions of `outcome` with `policy` (the same loop as
@@ -281,21 +286,11 @@ impl Client {
             match self.execute(&req).await {
                 Ok(resp) => {
                     let outcome = order_answer(&req.endpoint(), &resp)?;
-                    if resubmits > 0
-                        && let PlaceOutcome::Error(msg) = &outcome
-                        && msg.contains(DUPLICATE_COID)
-                    {
-                        // The earlier, ambiguous attempt did reach IBKR.
-                        return match self.lookup_coid(&coid, &safety).await? {
-                            Lookup::Found(acks) => Ok(PlaceOutcome::Placed(acks)),
-                            Lookup::Absent => Err(IbkrError::OrderStateUnknown {
-                                coid,
-                                cause: Box::new(IbkrError::Api {
-                                    endpoint: req.endpoint(),
-                                    message: msg.clone(),
-                                }),
-                            }),
-                        };
+                    if resubmits > 0 {
+                        // The earlier, ambiguous attempt may have reached IBKR.
+                        return self
+                            .duplicate_means_placed(outcome, &coid, &req.endpoint(), &safety)
+                            .await;
                     }
                     return Ok(outcome);
                 }
@@ -327,6 +322,34 @@ impl Client {
         }
     }
 
+    /// The answer to a resubmission after an ambiguous failure: IBKR's refusal of the cOID
+    /// as a duplicate means the earlier attempt did create the order, which the lookup
+    /// then finds (or the state is unknown). Any other answer stands.
+    async fn duplicate_means_placed(
+        &self,
+        outcome: PlaceOutcome,
+        coid: &str,
+        endpoint: &EndpointRef,
+        safety: &crate::OrderSafety,
+    ) -> Result<PlaceOutcome, IbkrError> {
+        let PlaceOutcome::Error(msg) = &outcome else {
+            return Ok(outcome);
+        };
+        if !msg.contains(DUPLICATE_COID) {
+            return Ok(outcome);
+        }
+        match self.lookup_coid(coid, safety).await? {
+            Lookup::Found(acks) => Ok(PlaceOutcome::Placed(acks)),
+            Lookup::Absent => Err(IbkrError::OrderStateUnknown {
+                coid: coid.to_string(),
+                cause: Box::new(IbkrError::Api {
+                    endpoint: endpoint.clone(),
+                    message: msg.clone(),
+                }),
+            }),
+        }
+    }
+
     /// Search live orders for `coid`, `safety.lookups` times (an order can take a moment to
     /// appear). Errors of the lookup itself are returned: the state is then unknown.
     async fn lookup_coid(
@@ -355,14 +378,20 @@ impl Client {
         }
     }
 
+    /// Answer the questions of `outcome`. A confirming reply that fails ambiguously (a 5xx,
+    /// a timeout) is resolved by looking the cOID up; when the order is certainly not there
+    /// and `placement` is known, it is placed again with the *same* cOID (IBKR refuses a cOID
+    /// it holds, so this can never make two orders), at most `max_resubmits` times.
     async fn resolve_chain(
         &self,
         mut outcome: PlaceOutcome,
         policy: &mut dyn PromptPolicy,
-        coid: Option<&str>,
+        placement: Option<Placement<'_>>,
     ) -> Result<PlaceOutcome, IbkrError> {
-        let limit = self.order_safety().max_prompt_replies;
+        let safety = self.order_safety().clone();
+        let limit = safety.max_prompt_replies;
         let mut replies = 0usize;
+        let mut resubmits = 0;
         loop {
             let PlaceOutcome::Question(prompt) = &outcome else {
                 return Ok(outcome);
@@ -382,21 +411,45 @@ impl Client {
                 "answering order question"
             );
             outcome = match self.reply(&prompt.reply_id, confirmed).await {
-                Ok(o) => o,
-                Err(e) if e.is_ambiguous() && confirmed => match coid {
-                    Some(coid) => {
-                        match self.lookup_coid(coid, &self.order_safety().clone()).await {
-                            Ok(Lookup::Found(acks)) => PlaceOutcome::Placed(acks),
-                            _ => {
-                                return Err(IbkrError::OrderStateUnknown {
-                                    coid: coid.to_string(),
-                                    cause: Box::new(e),
-                                });
-                            }
+                // After a resubmission, a duplicate-cOID refusal means the first order
+                // exists after all.
+                Ok(o) => match &placement {
+                    Some(p) if resubmits > 0 => {
+                        let endpoint = EndpointRef::new(
+                            HttpMethod::Post,
+                            format!("/iserver/reply/{}", prompt.reply_id),
+                        );
+                        self.duplicate_means_placed(o, p.coid, &endpoint, &safety)
+                            .await?
+                    }
+                    _ => o,
+                },
+                Err(e) if e.is_ambiguous() && confirmed => {
+                    let Some(p) = &placement else {
+                        return Err(e);
+                    };
+                    tracing::warn!(coid = %p.coid, error = %e, "confirming reply ambiguous; looking the order up");
+                    match self.lookup_coid(p.coid, &safety).await {
+                        Ok(Lookup::Found(acks)) => PlaceOutcome::Placed(acks),
+                        Ok(Lookup::Absent) if resubmits < safety.max_resubmits => {
+                            resubmits += 1;
+                            tracing::info!(coid = %p.coid, "order not found after an ambiguous reply; placing it again with the same cOID");
+                            let again = self.place_orders_locked(p.account_id, p.tickets).await?;
+                            let endpoint = EndpointRef::new(
+                                HttpMethod::Post,
+                                format!("/iserver/account/{}/orders", p.account_id),
+                            );
+                            self.duplicate_means_placed(again, p.coid, &endpoint, &safety)
+                                .await?
+                        }
+                        _ => {
+                            return Err(IbkrError::OrderStateUnknown {
+                                coid: p.coid.to_string(),
+                                cause: Box::new(e),
+                            });
                         }
                     }
-                    None => return Err(e),
-                },
+                }
                 Err(e) => return Err(e),
             };
         }
@@ -406,6 +459,13 @@ impl Client {
 enum Lookup {
     Found(Vec<OrderAck>),
     Absent,
+}
+
+/// What was placed, so an order lost to an ambiguous reply can be placed again.
+struct Placement<'a> {
+    account_id: &'a str,
+    tickets: &'a [OrderTicket],
+    coid: &'a str,
 }
 
 fn ack_from_live(o: &LiveOrder) -> OrderAck {

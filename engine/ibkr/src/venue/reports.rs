@@ -259,6 +259,8 @@ mod tests {
         }
         for (text, want) in [
             ("Submitted", BrokerOrderStatus::Working),
+            // Working, with a warning attached (IBKR's WarnState).
+            ("WarnState", BrokerOrderStatus::Working),
             ("PreSubmitted", BrokerOrderStatus::Pending),
             ("PendingCancel", BrokerOrderStatus::PendingCancel),
             ("Cancelled", BrokerOrderStatus::Cancelled),
