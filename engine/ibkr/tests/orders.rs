@@ -398,9 +398,10 @@ async fn server_error_before_registration_resubmits_once() {
 #[tokio::test]
 async fn lagging_lookup_then_duplicate_refusal_finds_the_order() {
     let server = MockServer::with_session().await;
-    // Registered on the first attempt, but invisible to the first three live-orders calls
-    // (the first lookup asks twice: IBKR's first answer of a session is empty).
-    let state = broker(&server, vec![Attempt::RegisterThen503], 3, false);
+    // Registered on the first attempt, but invisible to the first four live-orders calls
+    // (the first look asks twice, as IBKR's first answer of a session is empty; the last
+    // look follows a force=true refresh).
+    let state = broker(&server, vec![Attempt::RegisterThen503], 4, false);
     let client = client_with(&server, None);
     let outcome = client
         .place_order("DU1234567", &ticket("amb-3"))
@@ -410,6 +411,42 @@ async fn lagging_lookup_then_duplicate_refusal_finds_the_order() {
     let b = state.lock().expect("lock");
     assert_eq!(b.registered.len(), 1, "one intent, one order");
     assert_eq!(b.attempts, 2, "the resubmission was refused as a duplicate");
+}
+
+#[tokio::test]
+async fn a_stale_after_hours_list_is_refreshed_before_the_order_is_taken_for_absent() {
+    let server = MockServer::with_session().await;
+    // Registered, then 503. The live-orders list is the stale cache IBKR serves after
+    // hours: it shows the order only after a `force=true` call (which answers nothing).
+    let state = broker(&server, vec![Attempt::RegisterThen503], 0, false);
+    let forced = Arc::new(Mutex::new(false));
+    let (s, f) = (state.clone(), forced.clone());
+    server.route("GET", ORDERS, move |r: &Recorded| {
+        let mut b = s.lock().expect("lock");
+        b.lookups += 1;
+        let mut forced = f.lock().expect("lock");
+        if r.query.as_deref().is_some_and(|q| q.contains("force=true")) {
+            *forced = true;
+            return Reply::value(json!({"orders": [], "snapshot": true}));
+        }
+        let orders: Vec<serde_json::Value> = if *forced {
+            b.registered
+                .iter()
+                .map(|(c, id)| json!({"orderId": id, "order_ref": c, "status": "Submitted"}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Reply::value(json!({"orders": orders, "snapshot": true}))
+    });
+    let client = client_with(&server, None);
+    let outcome = client
+        .place_order("DU1234567", &ticket("amb-7"))
+        .await
+        .expect("found after the refresh");
+    assert_eq!(outcome.acks().map(|a| a[0].order_id), Some(5000));
+    assert!(*forced.lock().unwrap(), "refreshed with force=true");
+    assert_eq!(state.lock().unwrap().attempts, 1, "never placed again");
 }
 
 #[tokio::test]
@@ -557,7 +594,8 @@ async fn a_reply_lost_after_the_order_was_created_never_makes_a_second() {
     server.route("GET", ORDERS, move |_| {
         let mut seen = h.lock().expect("lock");
         *seen += 1;
-        let list: Vec<serde_json::Value> = if *seen <= 3 {
+        // Hidden from the whole first lookup (two calls, a refresh, one more call).
+        let list: Vec<serde_json::Value> = if *seen <= 4 {
             Vec::new()
         } else {
             o.lock()

@@ -351,7 +351,8 @@ impl Client {
     }
 
     /// Search live orders for `coid`, `safety.lookups` times (an order can take a moment to
-    /// appear). Errors of the lookup itself are returned: the state is then unknown.
+    /// appear; the last look follows a `force=true` refresh). Errors of the lookup itself are
+    /// returned: the state is then unknown.
     async fn lookup_coid(
         &self,
         coid: &str,
@@ -359,9 +360,22 @@ impl Client {
     ) -> Result<Lookup, IbkrError> {
         let mut last_err = None;
         let mut any_ok = false;
-        for i in 0..safety.lookups.max(1) {
+        let lookups = safety.lookups.max(1);
+        for i in 0..lookups {
             if i > 0 {
                 tokio::time::sleep(safety.lookup_interval).await;
+            }
+            if any_ok && i + 1 == lookups {
+                // Outside regular hours IBKR may keep serving a stale list until a
+                // `force=true` call (which itself answers nothing): refresh before the last
+                // look, so an order that exists is not taken for absent.
+                let force = LiveOrdersQuery {
+                    force: true,
+                    ..LiveOrdersQuery::default()
+                };
+                if let Err(e) = self.live_orders_once(&force).await {
+                    tracing::warn!(%coid, error = %e, "refreshing the live-orders list failed");
+                }
             }
             match self.find_orders_by_coid(coid).await {
                 Ok(found) if !found.is_empty() => {
