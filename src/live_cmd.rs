@@ -427,13 +427,13 @@ fn session_maintenance(m: MaintenanceSchedule) -> Maintenance {
     }
 }
 
-/// The windows an emulator configured with `region` keeps.
-fn emulator_maintenance(region: MaintenanceRegion) -> Maintenance {
+/// The windows an emulator configured with `region` keeps, as a `[live] maintenance` value.
+fn emulator_schedule(region: MaintenanceRegion) -> MaintenanceSchedule {
     match region {
-        MaintenanceRegion::Off => Maintenance::Off,
-        MaintenanceRegion::NorthAmerica => Maintenance::Region(Region::NorthAmerica),
-        MaintenanceRegion::Europe => Maintenance::Region(Region::Europe),
-        MaintenanceRegion::Asia => Maintenance::Region(Region::Asia),
+        MaintenanceRegion::Off => MaintenanceSchedule::Off,
+        MaintenanceRegion::NorthAmerica => MaintenanceSchedule::NorthAmerica,
+        MaintenanceRegion::Europe => MaintenanceSchedule::Europe,
+        MaintenanceRegion::Asia => MaintenanceSchedule::Asia,
     }
 }
 
@@ -453,11 +453,11 @@ async fn run_async(
     journal: Journal,
     allow_flag: bool,
 ) -> Result<LiveOutcome, Failure> {
-    let mut maintenance = session_maintenance(plan.cfg.live.maintenance);
+    let mut schedule = plan.cfg.live.maintenance;
     let embedded = if plan.embedded {
         let g = embedded_gateway(&plan.cfg, args.account.as_deref(), args.seed);
         // The emulator's own windows, whatever `[live] maintenance` says.
-        maintenance = emulator_maintenance(g.faults.maintenance);
+        schedule = emulator_schedule(g.faults.maintenance);
         let e = Embedded::start(g).await.map_err(Failure::Internal)?;
         eprintln!(
             "embedded gateway emulator on {} (seed {}, market x{EMBEDDED_SPEED})",
@@ -471,6 +471,7 @@ async fn run_async(
         .as_ref()
         .map(|e| e.url.clone())
         .or(args.url.clone());
+    let maintenance = session_maintenance(schedule);
     let result = trade(args, plan, journal, url.as_deref(), allow_flag, maintenance).await;
     if let Some(e) = embedded {
         e.stop().await;

@@ -213,6 +213,30 @@ fn run(args: &[String]) -> Output {
     tickline().args(args).output().expect("tickline runs")
 }
 
+/// [`spawn`], with its stderr collected on a thread (joined for the whole log).
+fn spawn_logged(args: &[String]) -> (Child, std::thread::JoinHandle<String>) {
+    let mut child = spawn(args);
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut s);
+        s
+    });
+    (child, log)
+}
+
+/// The summary of the journal's last closed run.
+fn last_run_summary(journal: &Path) -> Value {
+    let summary: String = db(journal)
+        .query_row(
+            "SELECT summary FROM runs WHERE summary IS NOT NULL ORDER BY run DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    serde_json::from_str(&summary).unwrap()
+}
+
 fn text(o: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -508,14 +532,7 @@ fn foreign_positions_are_refused_ignored_or_adopted() {
         stdout.contains("agree with the broker (beside the foreign part ignored at start)"),
         "{stdout}"
     );
-    let last_run: String = db(&journal)
-        .query_row(
-            "SELECT summary FROM runs WHERE summary IS NOT NULL ORDER BY run DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let last_run: Value = serde_json::from_str(&last_run).unwrap();
+    let last_run = last_run_summary(&journal);
     assert_eq!(last_run["positions_agree"], true, "{last_run}");
     assert_eq!(
         last_run["positions"][0]["ignored"]
@@ -682,13 +699,7 @@ fn session_faults_pause_entries_and_each_recovers() {
             "live.penalty_pause_secs=4",
         ],
     );
-    let mut child = spawn(&args);
-    let stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut s);
-        s
-    });
+    let (mut child, log) = spawn_logged(&args);
     assert!(
         wait_for(Duration::from_secs(60), || journal.exists()
             && connectivity(&journal).is_empty()
@@ -822,10 +833,7 @@ fn session_faults_pause_entries_and_each_recovers() {
     );
     assert_paused_orders_reduce(&journal);
     assert_books_match(&gw, &journal, &out, "session faults");
-    let run_summary: String = db(&journal)
-        .query_row("SELECT summary FROM runs", [], |r| r.get(0))
-        .unwrap();
-    let run_summary: Value = serde_json::from_str(&run_summary).unwrap();
+    let run_summary = last_run_summary(&journal);
     assert_eq!(run_summary["positions_agree"], true, "{run_summary}");
 }
 
@@ -867,10 +875,7 @@ fn orders_answered_503_are_resolved_without_a_duplicate() {
         "nothing traded:\n{log}"
     );
     assert_books_match(&gw, &journal, &out, "503 on placement");
-    let last_run: String = db(&journal)
-        .query_row("SELECT summary FROM runs", [], |r| r.get(0))
-        .unwrap();
-    let last_run: Value = serde_json::from_str(&last_run).unwrap();
+    let last_run = last_run_summary(&journal);
     assert_eq!(last_run["positions_agree"], true, "{last_run}");
 }
 
@@ -918,13 +923,7 @@ fn a_maintenance_window_on_the_venues_clock_is_a_planned_pause() {
     );
     let scale = args.iter().position(|a| a == "--time-scale").unwrap() + 1;
     args[scale] = "300".into();
-    let mut child = spawn(&args);
-    let stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut s);
-        s
-    });
+    let (mut child, log) = spawn_logged(&args);
     wait_state(&journal, "the maintenance pause", |s| {
         s.contains("entries paused (broker maintenance)")
     });

@@ -55,7 +55,14 @@ impl VenueTime {
     }
 
     fn at(&self, instant: Instant) -> DateTime<Utc> {
-        match *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) {
+        let anchor = *self.anchor.lock().unwrap_or_else(PoisonError::into_inner);
+        self.carried(anchor, instant)
+    }
+
+    /// `anchor` carried forward to `instant` at this clock's pace (the host's clock without
+    /// one).
+    fn carried(&self, anchor: Option<(DateTime<Utc>, Instant)>, instant: Instant) -> DateTime<Utc> {
+        match anchor {
             Some((date, seen)) => {
                 let wall = instant.saturating_duration_since(seen).as_secs_f64();
                 let nanos = (wall * self.scale * 1e9).min(i64::MAX as f64 / 4.0) as i64;
@@ -78,8 +85,8 @@ impl VenueTime {
     /// steps its clock a bar at a time), so the clock is moved only when the venue's answer
     /// leaves the tolerance that resolution allows: it never jitters backwards by a second.
     pub fn observe(&self, date: DateTime<Utc>, instant: Instant) {
-        let predicted = self.at(instant);
         let mut anchor = self.anchor.lock().unwrap_or_else(PoisonError::into_inner);
+        let predicted = self.carried(*anchor, instant);
         let off = (date - predicted).as_seconds_f64().abs();
         if anchor.is_none() || off > self.tolerance_secs() {
             *anchor = Some((date, instant));
