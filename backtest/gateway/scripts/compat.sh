@@ -6,7 +6,9 @@
 #
 # Builds nothing: $1 is an already built binary. Starts the emulator over TLS (like the real
 # Client Portal Gateway) on a free port with a fast timed market and the default prompt
-# rules, runs curl checks and ibind_compat.py, stops it, and exits non-zero on any failure.
+# rules, runs curl checks and ibind_compat.py, stops it; then starts it in OAuth 1.0a mode
+# (`--oauth DIR`, plain http: ibind verifies TLS in OAuth mode) and runs ibind's own OAuth
+# mode with the variables the emulator wrote to DIR/ibind.env. Exits non-zero on any failure.
 set -euo pipefail
 
 BIN="${1:?usage: compat.sh PATH_TO_tickline_OR_gateway_BINARY}"
@@ -29,7 +31,7 @@ ok() { echo "ok   $*"; }
 # --- ibind, in its own virtualenv ------------------------------------------------------
 PY="${PYTHON:-python3}"
 "$PY" -m venv "$WORK/venv" || fail "python3 -m venv"
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "ibind==0.2.2" || fail "pip install ibind"
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "ibind[oauth]==0.2.2" || fail "pip install ibind"
 ok "ibind installed"
 
 # --- start the emulator ----------------------------------------------------------------
@@ -43,21 +45,32 @@ history_days = 2
 [faults]
 session_timeout_secs = 0
 TOML
-ARGS=(--config "$WORK/gateway.toml" --port 0 --tls)
-case "$(basename "$BIN")" in
-    tickline*) CMD=("$BIN" gateway "${ARGS[@]}") ;;
-    *) CMD=("$BIN" "${ARGS[@]}") ;;
-esac
-"${CMD[@]}" >"$WORK/gateway.log" 2>&1 &
-GW_PID=$!
-BASE=""
-for _ in $(seq 100); do
-    BASE="$(grep -o 'https://127\.0\.0\.1:[0-9]*/v1/api' "$WORK/gateway.log" | head -n1 || true)"
-    [[ -n "$BASE" ]] && break
-    kill -0 "$GW_PID" 2>/dev/null || fail "the gateway exited"
-    sleep 0.1
-done
-[[ -n "$BASE" ]] || fail "no base URL printed"
+start_gateway() { # extra arguments → sets GW_PID and BASE
+    local args=(--config "$WORK/gateway.toml" --port 0 "$@") cmd
+    case "$(basename "$BIN")" in
+        tickline*) cmd=("$BIN" gateway "${args[@]}") ;;
+        *) cmd=("$BIN" "${args[@]}") ;;
+    esac
+    "${cmd[@]}" >"$WORK/gateway.log" 2>&1 &
+    GW_PID=$!
+    BASE=""
+    for _ in $(seq 100); do
+        BASE="$(grep -o 'https\?://127\.0\.0\.1:[0-9]*/v1/api' "$WORK/gateway.log" | head -n1 || true)"
+        [[ -n "$BASE" ]] && break
+        kill -0 "$GW_PID" 2>/dev/null || fail "the gateway exited"
+        sleep 0.1
+    done
+    [[ -n "$BASE" ]] || fail "no base URL printed"
+}
+stop_gateway() {
+    kill -INT "$GW_PID"
+    for _ in $(seq 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$GW_PID" 2>/dev/null; then fail "the gateway did not stop on SIGINT"; fi
+    wait "$GW_PID" || fail "the gateway exited with an error"
+    GW_PID=""
+    ok "gateway stopped"
+}
+start_gateway --tls
 HOSTPORT="${BASE#https://}"; HOSTPORT="${HOSTPORT%/v1/api}"
 ok "gateway up at $BASE"
 
@@ -101,10 +114,16 @@ expect "curl control state" "$(curl -sk "https://$HOSTPORT/control/state")" '"st
 "$WORK/venv/bin/python" "$HERE/ibind_compat.py" "$BASE/" "wss://$HOSTPORT/v1/api/ws" DU1234567 \
     || fail "ibind compatibility"
 
-kill -INT "$GW_PID"
-for _ in $(seq 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$GW_PID" 2>/dev/null; then fail "the gateway did not stop on SIGINT"; fi
-wait "$GW_PID" || fail "the gateway exited with an error"
-GW_PID=""
-ok "gateway stopped"
+stop_gateway
+
+# --- OAuth 1.0a: ibind's own OAuth mode -------------------------------------------------
+start_gateway --oauth "$WORK/oauth"
+ok "OAuth gateway up at $BASE"
+[[ -f "$WORK/oauth/ibind.env" && -f "$WORK/oauth/ibkr_oauth.toml" ]] || fail "no ibind.env / ibkr_oauth.toml written"
+UNSIGNED="$(curl -s -w '\n%{http_code}' "$BASE/iserver/accounts")"
+[[ "${UNSIGNED##*$'\n'}" == 401 ]] || fail "an unsigned request was not refused: $UNSIGNED"
+ok "an unsigned request gets 401 (${UNSIGNED%$'\n'*})"
+(set -a; . "$WORK/oauth/ibind.env"; set +a; exec "$WORK/venv/bin/python" "$HERE/ibind_compat.py" --oauth DU1234567) \
+    || fail "ibind OAuth compatibility"
+stop_gateway
 echo "compat: all checks passed"

@@ -3,16 +3,26 @@
 client from PyPI), unchanged, as it would drive IBKR's Client Portal Gateway.
 
 Usage: ibind_compat.py REST_URL WS_URL [ACCOUNT]
+       ibind_compat.py --oauth [ACCOUNT]
   REST_URL  e.g. https://127.0.0.1:5000/v1/api/
   WS_URL    e.g. wss://127.0.0.1:5000/v1/api/ws
+  --oauth   ibind's own OAuth 1.0a mode against `tickline gateway --oauth DIR`: every setting
+            (URLs, consumer key, access token and secret, keys, DH prime, realm) comes from the
+            IBIND_* variables of DIR/ibind.env, exported before this script starts (ibind reads
+            them at import). ibind verifies TLS in OAuth mode, so the emulator runs plain http.
 
-Checks: auth status + brokerage session, accounts, contract search, snapshot (pre-flight
-then values), history, place / modify / cancel through the question-reply flow, positions,
-and websocket market data, orders and P&L. Exits 1 on the first failure.
+Checks: auth status + brokerage session (OAuth: the live session token, its validation and
+every request signed), accounts, contract search, snapshot (pre-flight then values), history,
+place / modify / cancel through the question-reply flow, positions, and websocket market
+data, orders, P&L, the separate `sts` frames and pushed `ntf` / `blt` messages. Exits 1 on
+the first failure.
 """
 
+import json
+import os
 import sys
 import time
+import urllib.request
 import warnings
 
 warnings.filterwarnings("ignore")  # self-signed certificate: requests warns on every call
@@ -42,10 +52,29 @@ def wait_event(sink, event_type, what, timeout=15.0, pred=lambda e: True):
     check(False, what, f"no {event_type.__name__} event within {timeout}s")
 
 
+def control(rest_url, path, body):
+    """POST to the emulator's control endpoint (outside /v1/api, unsigned, plain http only:
+    the OAuth run is the only one that pushes through it)."""
+    base = rest_url.rstrip("/").removesuffix("/v1/api")
+    req = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status
+
+
 def main():
-    rest_url, ws_url = sys.argv[1], sys.argv[2]
-    account = sys.argv[3] if len(sys.argv) > 3 else "DU1234567"
-    client = IbkrClient(url=rest_url, account_id=account, cacert=False, auto_register_shutdown=False, timeout=10)
+    oauth = len(sys.argv) > 1 and sys.argv[1] == "--oauth"
+    if oauth:
+        rest_url, ws_url = os.environ["IBIND_OAUTH1A_REST_URL"], os.environ["IBIND_OAUTH1A_WS_URL"]
+        account = sys.argv[2] if len(sys.argv) > 2 else "DU1234567"
+        # The constructor performs the OAuth handshake: live session token, its validation,
+        # the tickler and the brokerage session.
+        client = IbkrClient(account_id=account, use_oauth=True, auto_register_shutdown=False, timeout=10)
+        check(client.live_session_token is not None, "OAuth live session token obtained and validated")
+    else:
+        rest_url, ws_url = sys.argv[1], sys.argv[2]
+        account = sys.argv[3] if len(sys.argv) > 3 else "DU1234567"
+        client = IbkrClient(url=rest_url, account_id=account, cacert=False, auto_register_shutdown=False, timeout=10)
 
     # --- session -------------------------------------------------------------------------
     check(client.check_health(), "check_health (tickle) reports a healthy session")
@@ -134,9 +163,20 @@ def main():
 
     # --- websocket -----------------------------------------------------------------------
     sink = QueueSink()
-    ws = IbkrWsClient(url=ws_url, account_id=account, ibkr_client=client, cacert=False, sink=sink)
+    if oauth:
+        ws = IbkrWsClient(url=ws_url, account_id=account, ibkr_client=client, sink=sink, use_oauth=True,
+                          access_token=os.environ["IBIND_OAUTH1A_ACCESS_TOKEN"])
+    else:
+        ws = IbkrWsClient(url=ws_url, account_id=account, ibkr_client=client, cacert=False, sink=sink)
     check(ws.start(), "websocket connected and authenticated")
     try:
+        # IBKR sends `authenticated` and `competing` as separate `sts` frames.
+        auth = wait_event(sink, events.AuthenticationStatus, "sts frame: authenticated",
+                          pred=lambda e: e.authenticated is not None)
+        check(auth.authenticated is True and auth.competing is None, "sts frame: authenticated, alone", auth.data)
+        comp = wait_event(sink, events.AuthenticationStatus, "sts frame: competing",
+                          pred=lambda e: e.competing is not None)
+        check(comp.competing is False, "sts frame: not competing, alone", comp.data)
         ws.subscribe(MarketDataSubscription(conid=str(AAPL), fields=["31", "84", "86"]))
         md = wait_event(sink, events.MarketData, "websocket market data")
         check(str(md.conid) == str(AAPL), "smd frame for AAPL", md)
@@ -150,8 +190,20 @@ def main():
         )
         ev = wait_event(sink, events.Orders, "websocket order update", pred=lambda e: len(e.data.get("args", [])) > 0)
         check(ev.data["topic"] == "sor", "sor frame", ev.data)
+        if oauth:
+            # ibind 0.2.2 iterates `ntf` args: it reads IBKR's array form, and drops the object
+            # form (a validation error in its router), so the array form is what it is shown.
+            notice = {"id": "INDICATIVE_DATA_SUGGESTION", "text": "CFD quotes reference the underlying", "title": "Warning"}
+            check(control(rest_url, "/control/ws/ntf", [notice]) == 200, "ntf pushed")
+            ntf = wait_event(sink, events.Notification, "websocket ntf notice")
+            check(ntf.data.get("id") == "INDICATIVE_DATA_SUGGESTION", "ntf notice read", ntf.data)
+            check(control(rest_url, "/control/ws/blt", {"id": "B7", "message": "NYSE delayed"}) == 200, "blt pushed")
+            blt = wait_event(sink, events.Bulletin, "websocket blt bulletin")
+            check("NYSE delayed" in json.dumps(blt.data), "blt bulletin read", blt.data)
     finally:
         ws.shutdown()
+    if oauth:
+        client.stop_tickler()
 
     print(f"ibind compatibility: {CHECKS} checks passed", flush=True)
 

@@ -69,14 +69,17 @@ pub async fn serve(args: GatewayArgs) -> Result<(), GatewayError> {
     } else {
         ("http", "ws")
     };
+    if let Some(dir) = &cfg.oauth {
+        // Generate (or check) the material before the address is announced, so a client
+        // that starts on the "listening" line finds the settings files; serving reuses it.
+        crate::oauth::load_or_create(dir, &format!("{http}://{addr}/v1/api"))?;
+    }
     let mut out = std::io::stdout();
     let _ = writeln!(
         out,
         "tickline gateway listening on {http}://{addr}/v1/api (websocket {ws}://{addr}/v1/api/ws, control {http}://{addr}/control/state)"
     );
     if let Some(dir) = &cfg.oauth {
-        // Generate (or check) the material before announcing it; serving reuses it.
-        crate::oauth::load_or_create(dir, &format!("{http}://{addr}/v1/api"))?;
         let _ = writeln!(
             out,
             "OAuth 1.0a: every request is verified; client settings in {} (ibind: {})",

@@ -8,7 +8,7 @@
 //! | POST | `/control/faults/trigger` | `{"action":"compete"}` | one-shot fault |
 //! | POST | `/control/session/{login,logout,compete,compete-authenticated,reset,expire}` | — | session faults |
 //! | POST | `/control/ws/disconnect` | — | drop every websocket |
-//! | POST | `/control/ws/ntf`, `/control/ws/blt` | args object (optional) | push an `ntf` notice / `blt` bulletin |
+//! | POST | `/control/ws/ntf`, `/control/ws/blt` | args object or array (optional) | push an `ntf` notice / `blt` bulletin |
 //! | POST | `/control/market/step` | `{"steps":n}` | advance the market n steps |
 //! | POST | `/control/market/bar` | `{"conid","open","high","low","close","volume"}` | force the next bar of one instrument |
 //! | POST | `/control/clock/advance` | `{"secs":n}` or `{"ms":n}` | move the service clock |
@@ -193,24 +193,30 @@ async fn ws_disconnect(State(shared): State<Arc<Shared>>) -> Reply {
 }
 
 /// `POST /control/ws/ntf` / `blt`: push a notice or bulletin to every websocket; the body
-/// is the frame's `args` (an object), or empty for a sample one.
+/// is the frame's `args`: an object, an array of them (IBKR sends `ntf` args in either
+/// form), or empty (`{}`) for a sample one.
 async fn notify(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body: Bytes) -> Reply {
-    let m = body_object(&body)?;
+    let given = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) if m.is_empty() => None,
+            Ok(v @ (Value::Object(_) | Value::Array(_))) => Some(v),
+            Ok(other) => {
+                return Err(ApiError::bad(format!(
+                    "expected a JSON object or array, got {other}"
+                )));
+            }
+            Err(e) => return Err(ApiError::bad(format!("malformed JSON body: {e}"))),
+        }
+    };
     let (push, args) = match kind.as_str() {
         "ntf" => {
-            let args = if m.is_empty() {
-                json!({"id": "INDICATIVE_DATA_SUGGESTION", "text": "CFD quotes reference the trade, volume and bid/ask market data on the underlying STK", "title": "Warning", "url": "https://interactivebrokers.com/"})
-            } else {
-                Value::Object(m)
-            };
+            let args = given.unwrap_or_else(|| json!({"id": "INDICATIVE_DATA_SUGGESTION", "text": "CFD quotes reference the trade, volume and bid/ask market data on the underlying STK", "title": "Warning", "url": "https://interactivebrokers.com/"}));
             (Push::Notice(args.clone()), args)
         }
         "blt" => {
-            let args = if m.is_empty() {
-                json!({"id": "BLT-1", "message": "Exchange connectivity issue: some order routes are delayed"})
-            } else {
-                Value::Object(m)
-            };
+            let args = given.unwrap_or_else(|| json!({"id": "BLT-1", "message": "Exchange connectivity issue: some order routes are delayed"}));
             (Push::Bulletin(args.clone()), args)
         }
         other => return Err(ApiError::NotFound(format!("/control/ws/{other}"))),
