@@ -25,7 +25,7 @@ use tickline_gateway::config::MarketMode;
 use tickline_gateway::faults::MaintenanceRegion;
 use tickline_ibkr::cli::client_for;
 use tickline_ibkr::execution::IbkrExecutionConfig;
-use tickline_ibkr::venue::{self, FeedOptions, VenueOptions};
+use tickline_ibkr::venue::{self, FeedOptions, StreamOptions, VenueOptions};
 use tickline_ibkr::{Maintenance, Region};
 use tickline_live::journal::{Journal, LiveJournal, NewRun};
 use tickline_live::runner::{LiveOutcome, LiveRun, LiveSettings, RunMode};
@@ -564,6 +564,10 @@ async fn trade(
         feed: FeedOptions {
             time_scale: plan.time_scale,
             ..FeedOptions::default()
+        },
+        stream: StreamOptions {
+            renew_every: Duration::from_secs_f64(plan.cfg.live.md_renew_secs),
+            ..StreamOptions::default()
         },
         execution,
         ..VenueOptions::default()

@@ -879,6 +879,85 @@ fn orders_answered_503_are_resolved_without_a_duplicate() {
     assert_eq!(last_run["positions_agree"], true, "{last_run}");
 }
 
+/// IBKR's order-lifecycle and stream quirks at once, on a Donchian run that keeps stops
+/// working and moves them: every order held behind a `p12` server prompt (answered through
+/// `/iserver/notification` by the `[prompts]` policy), half the working orders in
+/// `WarnState`, cancels that stay `PendingCancel` for 2 s (the stop may still fill), `smd`
+/// subscriptions that lapse silently after 5 s unless renewed (the run renews every 2 s, so
+/// the feed never goes quiet), and an `ntf` notice and a `blt` bulletin pushed mid-run. The
+/// run trades, logs both messages, leaves nothing working, and its books equal the broker's.
+#[test]
+fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start_with(
+        dir.path(),
+        41,
+        &[
+            (
+                "# [[prompts]]\n# message_id = \"o383\"",
+                "[[prompts]]\nmessage_id = \"p12\"\nwhen = \"always\"\n# [[prompts]]\n# message_id = \"o383\"".into(),
+            ),
+            ("warn_state_rate = 0.0", "warn_state_rate = 0.5".into()),
+            ("cancel_delay_ms = 0", "cancel_delay_ms = 2000".into()),
+            ("smd_lapse_secs = 900", "smd_lapse_secs = 5".into()),
+        ],
+    );
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let mut extra = DONCHIAN.to_vec();
+    extra.extend(["--duration", "40s", "--set", "live.md_renew_secs=2"]);
+    let (mut child, log) = spawn_logged(&paper_args(&gw, &journal, &out, &extra));
+    assert!(
+        wait_for(Duration::from_secs(60), || journal.exists()
+            && !journal_execs(&journal).is_empty()),
+        "the run never traded"
+    );
+    gw.control(
+        "POST",
+        "/control/ws/ntf",
+        r#"{"id":"N1","title":"Warning","text":"Tickline test notice"}"#,
+    );
+    gw.control(
+        "POST",
+        "/control/ws/blt",
+        r#"{"id":"B1","message":"Tickline test bulletin"}"#,
+    );
+    let status = child.wait().unwrap();
+    let log = log.join().unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    for expected in [
+        "broker notice: Warning: Tickline test notice",
+        "broker notice: Tickline test bulletin",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in\n{log}");
+    }
+    assert!(
+        !log.contains("dead feed"),
+        "a renewed smd subscription lapsed:\n{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    let audit = audit_text(&journal);
+    assert!(
+        audit.contains("message p12: confirm"),
+        "no p12 prompt answered:\n{audit}"
+    );
+    let prefix = journal_prefix(&journal);
+    let orders = gw.orders(&prefix);
+    assert!(
+        orders
+            .iter()
+            .any(|o| !str_of(o, "warning_message").is_empty()),
+        "no order was put in WarnState: {orders:?}"
+    );
+    assert!(
+        orders.iter().any(|o| str_of(o, "status") == "Cancelled"),
+        "no cancel went through PendingCancel: {orders:?}"
+    );
+    assert_books_match(&gw, &journal, &out, "lifecycle quirks");
+    let run_summary = last_run_summary(&journal);
+    assert_eq!(run_summary["positions_agree"], true, "{run_summary}");
+}
+
 /// IBKR's nightly maintenance on the venue's clock. The gateway's market runs 300x from
 /// 23:30 New York (a Tuesday in January), so North America's 00:15-01:45 window opens about
 /// 9 s into the run and lasts 18 s, whatever the host's clock says (the run's pause starts

@@ -206,6 +206,9 @@ pub struct LiveSection {
     /// After repeated 429s (the broker's penalty box) send nothing for this long; IBKR's
     /// box lasts about 10 minutes.
     pub penalty_pause_secs: f64,
+    /// Send the market-data subscriptions again this often: IBKR ends an `smd`
+    /// subscription silently after about 15 minutes unless it is renewed.
+    pub md_renew_secs: f64,
     pub maintenance: MaintenanceSchedule,
     /// `tickline live` may trade a non-paper account only with this and `--live`.
     pub allow_live: bool,
@@ -225,6 +228,7 @@ impl Default for LiveSection {
             refresh_secs: 10.0,
             stop_timeout_secs: 15.0,
             penalty_pause_secs: 600.0,
+            md_renew_secs: 600.0,
             maintenance: MaintenanceSchedule::Auto,
             allow_live: false,
         }
@@ -408,6 +412,7 @@ impl AppConfig {
             ("live.refresh_secs", live.refresh_secs, 0.5),
             ("live.stop_timeout_secs", live.stop_timeout_secs, 0.0),
             ("live.penalty_pause_secs", live.penalty_pause_secs, 1.0),
+            ("live.md_renew_secs", live.md_renew_secs, 1.0),
         ] {
             if !v.is_finite() || v < min || v > MAX_LIVE_SECS {
                 return Err(invalid(

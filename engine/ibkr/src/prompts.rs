@@ -36,6 +36,23 @@ pub struct RejectPrompt {
     pub kind: Option<String>,
 }
 
+impl RejectPrompt {
+    /// The option that says yes (`confirmed`) or no: IBKR lists the answer for this order
+    /// first ("Use on this order") and the refusal last ("Do not use"); `None` when the
+    /// prompt offers fewer than two options.
+    pub fn option(&self, confirmed: bool) -> Option<&str> {
+        if self.options.len() < 2 {
+            return None;
+        }
+        let pick = if confirmed {
+            self.options.first()
+        } else {
+            self.options.last()
+        };
+        pick.map(String::as_str)
+    }
+}
+
 /// What submitting, modifying or replying produced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PlaceOutcome {
@@ -289,6 +306,13 @@ mod tests {
                 assert_eq!(p.req_id.as_deref(), Some("22170"));
                 assert_eq!(p.options.len(), 3);
                 assert_eq!(p.message_id.as_deref(), Some("p12"));
+                assert_eq!(p.option(true), Some("Use on this order"));
+                assert_eq!(p.option(false), Some("Do not use"));
+                let one = RejectPrompt {
+                    options: vec!["OK".into()],
+                    ..p
+                };
+                assert_eq!(one.option(true), None, "one option is no choice");
             }
             other => panic!("{other:?}"),
         }

@@ -383,6 +383,88 @@ async fn declined_question_sends_confirmed_false_and_the_order_ends_rejected() {
     rig.assert_clean_audit();
 }
 
+const NOTIFICATION: &str = "/v1/api/iserver/notification";
+/// The order id of `orders_place_reject_prompt.json`.
+const HELD_ID: i64 = 123456789;
+
+/// A `p12` server prompt: the order is held at IBKR until `/iserver/notification` answers.
+async fn server_prompt_rig(prompts: PromptPolicy) -> (MockServer, Rig) {
+    let server = server().await;
+    server.route_sample("POST", PLACE, "orders_place_reject_prompt.json");
+    server.route(
+        "POST",
+        NOTIFICATION,
+        |r: &Recorded| match r.json()["text"].as_str() {
+            Some("Do not use") => Reply::text(200, "Order 123456789 rejected"),
+            _ => Reply::text(200, "Order 123456789 submitted"),
+        },
+    );
+    let rig = rig(&server, prompts, trader(vec![limit_buy()]));
+    (server, rig)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_prompt_is_answered_through_the_notification_by_the_policy() {
+    let (server, mut rig) = server_prompt_rig(policy(&[("p12", PromptDecision::Confirm)])).await;
+    rig.bar();
+    rig.wait("acceptance", |k| {
+        k.order_manager()
+            .get(OrderId(1))
+            .is_some_and(|o| o.state == OrderState::Working)
+    })
+    .await;
+    let answers = server.requests_to("POST", NOTIFICATION);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(
+        answers[0].json(),
+        json!({"orderId": HELD_ID, "reqId": "22170", "text": "Use on this order"})
+    );
+    let o = rig.kernel.order_manager().get(OrderId(1)).expect("order");
+    assert_eq!(o.prompts, 1);
+    assert_eq!(o.broker_order_id, Some(HELD_ID as u64));
+    let decisions: Vec<String> = rig
+        .kernel
+        .audit()
+        .records()
+        .iter()
+        .filter(|r| r.kind == AuditKind::PromptDecision)
+        .map(|r| r.detail.clone())
+        .collect();
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert!(
+        decisions[0].contains("message p12: confirm")
+            && decisions[0].contains("Price Management Algo"),
+        "{decisions:?}"
+    );
+    assert_eq!(server.count("POST", PLACE), 1);
+    assert_eq!(server.count("POST", "/v1/api/iserver/reply/22170"), 0);
+    rig.assert_clean_audit();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_server_prompt_answers_do_not_use_and_the_order_ends_rejected() {
+    // Default policy: reject.
+    let (server, mut rig) = server_prompt_rig(PromptPolicy::default()).await;
+    rig.bar();
+    rig.wait("rejection", |k| {
+        k.order_manager()
+            .get(OrderId(1))
+            .is_some_and(|o| o.state == OrderState::Rejected)
+    })
+    .await;
+    wait_requests(&server, "POST", NOTIFICATION, 1).await;
+    assert_eq!(
+        server.requests_to("POST", NOTIFICATION)[0].json()["text"],
+        "Do not use"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    rig.kernel.poll_execution();
+    let o = rig.kernel.order_manager().get(OrderId(1)).expect("order");
+    assert_eq!(o.reason.as_deref(), Some("prompt declined by policy: p12"));
+    assert_eq!(rig.log(), vec!["order 1 Rejected"]);
+    rig.assert_clean_audit();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirm_and_suppress_reaches_the_suppress_endpoint() {
     let server = server().await;

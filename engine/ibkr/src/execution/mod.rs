@@ -9,8 +9,11 @@
 //!   [`ExecEvent::Accepted`]; a question becomes [`ExecEvent::Prompt`] and the worker waits for
 //!   the engine's [`ExecCommand::ReplyPrompt`] (the order manager answers with its prompt
 //!   policy); the reply's answer is mapped the same way, so chains of questions become chains of
-//!   prompt events. Errors and server (reject) prompts become [`ExecEvent::Rejected`] with
-//!   IBKR's text. Ambiguous failures are resolved by the client's `cOID` lookup.
+//!   prompt events. A server prompt (`p12`, "Use the Price Management Algo?") is a prompt
+//!   event too (its message id decides, as for questions); the answer goes to
+//!   `/iserver/notification`: the prompt's first option ("Use on this order") for yes, its
+//!   last ("Do not use") for no. Errors become [`ExecEvent::Rejected`] with IBKR's text.
+//!   Ambiguous failures are resolved by the client's `cOID` lookup.
 //! * **Declined questions**: the order manager marks the order `Rejected` as soon as its policy
 //!   declines, so the worker only sends `{"confirmed": false}` and reports nothing further (a
 //!   second rejection would be an illegal transition). Should IBKR nevertheless acknowledge
@@ -62,8 +65,8 @@ use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::error::IbkrError;
-use crate::models::{self, OrderAck, OrderTicket, Tif};
-use crate::prompts::PlaceOutcome;
+use crate::models::{self, NotificationAnswer, OrderAck, OrderTicket, Tif};
+use crate::prompts::{PlaceOutcome, RejectPrompt};
 use crate::ws::{Execution as WsExecution, OrderUpdate};
 
 pub use reports::{BrokerExec, BrokerStatus};
@@ -418,12 +421,57 @@ struct Tracked {
     filled: Decimal,
     /// Questions answered so far.
     replies: usize,
-    /// The reply id of a question not answered yet.
-    pending_reply: Option<String>,
+    /// The answer IBKR waits for.
+    pending_reply: Option<Pending>,
     /// A terminal event was reported (or the order is filled): no more polling.
     done: bool,
     /// Submitted, but IBKR's answer was lost: watched by `cOID` until it shows up.
     unresolved: bool,
+}
+
+/// An answer IBKR waits for before an order works.
+#[derive(Clone, Debug)]
+enum Pending {
+    /// A question, answered through `/iserver/reply/{reply_id}`.
+    Question(String),
+    /// A server prompt (`p12`), answered through `/iserver/notification` with one of its
+    /// options; the order already exists at IBKR under `broker_id`, held.
+    Notice {
+        broker_id: i64,
+        prompt: RejectPrompt,
+    },
+}
+
+impl Pending {
+    /// The id the engine's prompt event carries and its reply names.
+    fn reply_id(&self) -> &str {
+        match self {
+            Pending::Question(id) => id,
+            Pending::Notice { prompt, .. } => prompt.req_id.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+/// A server prompt IBKR holds the order for, if it names the order, its request id and a
+/// choice of options (what the notification answer needs).
+fn notice(rp: &RejectPrompt) -> Option<Pending> {
+    let broker_id = rp.order_id?;
+    rp.req_id.as_ref().filter(|r| !r.is_empty())?;
+    rp.option(true)?;
+    Some(Pending::Notice {
+        broker_id,
+        prompt: rp.clone(),
+    })
+}
+
+/// The engine's view of a server prompt: its message id and text (the policy decides by
+/// message id, as for questions).
+fn notice_prompt(rp: &RejectPrompt) -> Prompt {
+    Prompt {
+        reply_id: rp.req_id.clone().unwrap_or_default(),
+        message_ids: rp.message_id.iter().cloned().collect(),
+        messages: vec![format!("{} (options: {})", rp.text, rp.options.join(" / "))],
+    }
 }
 
 /// Stream state shared by the tasks.
@@ -592,61 +640,32 @@ impl Worker {
                         "IBKR sent questions for more than one ticket; only the first is answered"
                     );
                 }
-                let over = {
-                    let mut s = lock(&self.shared);
-                    let over = match s.orders.get_mut(&order_id) {
-                        Some(t) if t.replies >= self.config.max_prompt_replies => true,
-                        Some(t) => {
-                            t.pending_reply = Some(p.reply_id.clone());
-                            false
-                        }
-                        None => false,
-                    };
-                    if !over {
-                        s.emit(ExecEvent::Prompt {
-                            order_id,
-                            prompt: Prompt {
-                                reply_id: p.reply_id.clone(),
-                                message_ids: p.message_ids.clone(),
-                                messages: p.messages.clone(),
-                            },
-                            ts,
-                        });
-                    }
-                    over
+                let prompt = Prompt {
+                    reply_id: p.reply_id.clone(),
+                    message_ids: p.message_ids.clone(),
+                    messages: p.messages.clone(),
                 };
-                if over {
-                    // Abandon the order at IBKR, then report why.
-                    if let Err(e) = self.client.reply(&p.reply_id, false).await {
-                        tracing::warn!(%order_id, error = %e, "declining the last question failed");
-                    }
-                    lock(&self.shared).finish(
-                        order_id,
-                        ExecEvent::Rejected {
-                            order_id,
-                            reason: format!(
-                                "more than {} questions for one order (last: {})",
-                                self.config.max_prompt_replies,
-                                p.message_ids.join(",")
-                            ),
-                            ts,
-                        },
-                    );
-                }
+                self.ask(order_id, Pending::Question(p.reply_id.clone()), prompt, ts)
+                    .await;
             }
-            Ok(PlaceOutcome::RejectPrompt(rp)) => lock(&self.shared).finish(
-                order_id,
-                ExecEvent::Rejected {
+            Ok(PlaceOutcome::RejectPrompt(rp)) => match notice(&rp) {
+                Some(pending) => {
+                    self.ask(order_id, pending, notice_prompt(&rp), ts).await;
+                }
+                None => lock(&self.shared).finish(
                     order_id,
-                    reason: format!(
-                        "IBKR server prompt {}: {} (options: {})",
-                        rp.message_id.as_deref().unwrap_or("?"),
-                        rp.text,
-                        rp.options.join(" / ")
-                    ),
-                    ts,
-                },
-            ),
+                    ExecEvent::Rejected {
+                        order_id,
+                        reason: format!(
+                            "IBKR server prompt {} that cannot be answered (no order id, request id or choice): {} (options: {})",
+                            rp.message_id.as_deref().unwrap_or("?"),
+                            rp.text,
+                            rp.options.join(" / ")
+                        ),
+                        ts,
+                    },
+                ),
+            },
             Ok(PlaceOutcome::Error(msg)) => lock(&self.shared).finish(
                 order_id,
                 ExecEvent::Rejected {
@@ -679,6 +698,97 @@ impl Worker {
         }
     }
 
+    /// Hand IBKR's question or server prompt to the engine (its order manager answers with
+    /// the prompt policy), unless the order has had too many: then decline it and report why.
+    async fn ask(&self, order_id: OrderId, pending: Pending, prompt: Prompt, ts: Ts) {
+        let over = {
+            let mut s = lock(&self.shared);
+            let over = match s.orders.get_mut(&order_id) {
+                Some(t) if t.replies >= self.config.max_prompt_replies => true,
+                Some(t) => {
+                    t.pending_reply = Some(pending.clone());
+                    false
+                }
+                None => false,
+            };
+            if !over {
+                s.emit(ExecEvent::Prompt {
+                    order_id,
+                    prompt: prompt.clone(),
+                    ts,
+                });
+            }
+            over
+        };
+        if over {
+            // Abandon the order at IBKR, then report why.
+            self.decline(order_id, &pending).await;
+            lock(&self.shared).finish(
+                order_id,
+                ExecEvent::Rejected {
+                    order_id,
+                    reason: format!(
+                        "more than {} questions for one order (last: {})",
+                        self.config.max_prompt_replies,
+                        prompt.message_ids.join(",")
+                    ),
+                    ts,
+                },
+            );
+        }
+    }
+
+    /// Say no to what IBKR waits for (the order is abandoned there). The engine has already
+    /// settled the order, so only an acknowledgement despite the no needs acting on.
+    async fn decline(&self, order_id: OrderId, pending: &Pending) {
+        let outcome = match pending {
+            Pending::Question(reply_id) => self.client.reply(reply_id, false).await,
+            Pending::Notice { broker_id, prompt } => {
+                let answer = self.answer_notice(*broker_id, prompt, false).await;
+                match answer {
+                    Ok(text) => tracing::info!(%order_id, answer = %text, "server prompt declined"),
+                    Err(e) => {
+                        tracing::warn!(%order_id, error = %e, "declining the server prompt failed; IBKR rejects the held order when its prompt times out")
+                    }
+                }
+                return;
+            }
+        };
+        match outcome {
+            Ok(PlaceOutcome::Placed(acks)) => {
+                tracing::warn!(%order_id, "IBKR accepted an order whose question was declined; cancelling it");
+                for ack in acks {
+                    if let Err(e) = self
+                        .client
+                        .cancel_order(&self.config.account_id, ack.order_id)
+                        .await
+                    {
+                        tracing::error!(%order_id, broker_order_id = ack.order_id, error = %e, "cancelling the declined order failed");
+                    }
+                }
+            }
+            Ok(other) => tracing::info!(%order_id, answer = ?other, "question declined"),
+            Err(e) => tracing::info!(%order_id, error = %e, "declining the question failed"),
+        }
+    }
+
+    /// `POST /iserver/notification` with the option for yes or no.
+    async fn answer_notice(
+        &self,
+        broker_id: i64,
+        prompt: &RejectPrompt,
+        confirmed: bool,
+    ) -> Result<String, IbkrError> {
+        let text = prompt.option(confirmed).unwrap_or_default().to_string();
+        self.client
+            .answer_notification(&NotificationAnswer {
+                order_id: broker_id,
+                req_id: prompt.req_id.clone().unwrap_or_default(),
+                text,
+            })
+            .await
+    }
+
     fn accepted(&self, order_id: OrderId, acks: &[OrderAck]) {
         let broker_id = acks.first().map(|a| a.order_id);
         let mut s = lock(&self.shared);
@@ -697,19 +807,19 @@ impl Worker {
     }
 
     async fn reply(&self, order_id: OrderId, reply_id: &str, confirmed: bool) {
-        let (known, coid) = {
+        let (known, coid, pending) = {
             let mut s = lock(&self.shared);
             match s.orders.get_mut(&order_id) {
                 Some(t) => {
                     t.replies += 1;
-                    t.pending_reply = None;
+                    let pending = t.pending_reply.take();
                     if !confirmed {
                         // The order manager has already marked the order rejected.
                         t.done = true;
                     }
-                    (true, t.coid.clone())
+                    (true, t.coid.clone(), pending)
                 }
-                None => (false, String::new()),
+                None => (false, String::new(), None),
             }
         };
         if !known {
@@ -719,26 +829,18 @@ impl Worker {
                 ts: now_ns(),
             });
         }
-        let outcome = self.client.reply(reply_id, confirmed).await;
+        let pending = match pending {
+            Some(p) if p.reply_id() == reply_id => p,
+            // Answered by id: a question the worker no longer holds (IBKR decides).
+            _ => Pending::Question(reply_id.to_string()),
+        };
         if !confirmed {
-            match outcome {
-                Ok(PlaceOutcome::Placed(acks)) => {
-                    tracing::warn!(%order_id, "IBKR accepted an order whose question was declined; cancelling it");
-                    for ack in acks {
-                        if let Err(e) = self
-                            .client
-                            .cancel_order(&self.config.account_id, ack.order_id)
-                            .await
-                        {
-                            tracing::error!(%order_id, broker_order_id = ack.order_id, error = %e, "cancelling the declined order failed");
-                        }
-                    }
-                }
-                Ok(other) => tracing::info!(%order_id, answer = ?other, "question declined"),
-                Err(e) => tracing::info!(%order_id, error = %e, "declining the question failed"),
-            }
-            return;
+            return self.decline(order_id, &pending).await;
         }
+        if let Pending::Notice { broker_id, prompt } = &pending {
+            return self.confirm_notice(order_id, *broker_id, prompt).await;
+        }
+        let outcome = self.client.reply(reply_id, true).await;
         let outcome = match outcome {
             Err(e) if e.is_ambiguous() => {
                 // The reply may have placed the order: look for it by cOID.
@@ -762,6 +864,29 @@ impl Worker {
             other => other,
         };
         self.on_outcome(order_id, outcome).await;
+    }
+
+    /// Say yes to a server prompt. The order exists at IBKR under `broker_id` either way, so
+    /// it is acknowledged under that id even when the answer's fate is unclear: IBKR's own
+    /// status (held orders it rejects become `Inactive`) then settles it through the order
+    /// polls, and nothing is booked that IBKR did not execute.
+    async fn confirm_notice(&self, order_id: OrderId, broker_id: i64, prompt: &RejectPrompt) {
+        match self.answer_notice(broker_id, prompt, true).await {
+            Ok(text) => {
+                tracing::info!(%order_id, broker_order_id = broker_id, answer = %text, "server prompt confirmed")
+            }
+            Err(e) => {
+                tracing::warn!(%order_id, broker_order_id = broker_id, error = %e, "answering the server prompt failed; IBKR's order status settles the order")
+            }
+        }
+        self.accepted(
+            order_id,
+            &[OrderAck {
+                order_id: broker_id,
+                order_status: String::new(),
+                encrypt_message: None,
+            }],
+        );
     }
 
     async fn suppress(&self, message_ids: &[String]) {
@@ -795,11 +920,9 @@ impl Worker {
             }
         };
         let Some(broker_id) = broker_id else {
-            if let Some(reply_id) = pending_reply {
+            if let Some(pending) = pending_reply {
                 // Cancelled while IBKR's question is open: abandon the order.
-                if let Err(e) = self.client.reply(&reply_id, false).await {
-                    tracing::warn!(%order_id, error = %e, "declining the open question failed");
-                }
+                self.decline(order_id, &pending).await;
                 return lock(&self.shared).finish(
                     order_id,
                     ExecEvent::Cancelled {
@@ -961,7 +1084,36 @@ impl Worker {
                 }
                 Ok(PlaceOutcome::Error(msg)) => return self.emit(rejected(msg.trim().into())),
                 Ok(PlaceOutcome::RejectPrompt(rp)) => {
-                    return self.emit(rejected(format!("IBKR server prompt: {}", rp.text)));
+                    // As for questions: the modification policy decides by message id.
+                    let verdict = self.config.modify_prompts.decide(&notice_prompt(&rp));
+                    let Some(Pending::Notice { broker_id, .. }) = notice(&rp) else {
+                        return self.emit(rejected(format!(
+                            "IBKR server prompt that cannot be answered: {}",
+                            rp.text
+                        )));
+                    };
+                    tracing::info!(%order_id, decisions = ?verdict.decisions, confirmed = verdict.confirmed, "answering a modification's server prompt");
+                    let answer = self.answer_notice(broker_id, &rp, verdict.confirmed).await;
+                    return match (verdict.confirmed, answer) {
+                        (true, Ok(_)) => {
+                            if let Some(t) = lock(&self.shared).orders.get_mut(&order_id) {
+                                t.request = request;
+                            }
+                            self.emit(ExecEvent::Modified {
+                                order_id,
+                                request,
+                                ts: now_ns(),
+                            })
+                        }
+                        (true, Err(e)) => {
+                            self.emit(rejected(format!("answering the server prompt failed: {e}")))
+                        }
+                        (false, _) => self.emit(rejected(format!(
+                            "modification server prompt {} declined: {}",
+                            rp.message_id.as_deref().unwrap_or("?"),
+                            rp.text
+                        ))),
+                    };
                 }
                 Err(e) => return self.emit(rejected(e.to_string())),
             }
