@@ -81,7 +81,11 @@ async fn client_and_emulator_agree_on_every_step() {
 
     // History converts to engine bars.
     let bars = client
-        .history_series(&HistoryRequest::new(AAPL, "1d", "5min"), "AAPL")
+        .history_series(
+            &HistoryRequest::new(AAPL, "1d", "5min"),
+            tickline_ibkr::HistoryPaging::default(),
+            "AAPL",
+        )
         .await
         .unwrap();
     assert!(bars.len() > 10, "{} bars", bars.len());
@@ -167,4 +171,55 @@ async fn client_and_emulator_agree_on_every_step() {
 
     let _ = stop.send(());
     server.await.unwrap();
+}
+
+/// A history longer than IBKR's 1,000 bars per answer is read page by page from the
+/// emulator (which keeps to that limit): the whole window, oldest first, no bar twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_history_is_read_in_pages() {
+    let (client, stop, server) = start().await;
+    client.connect().await.expect("connect");
+    let mut req = HistoryRequest::new(AAPL, "3d", "1min");
+    req.outside_rth = Some(true);
+    let one = client.history(&req).await.expect("one answer");
+    assert_eq!(
+        one.data.len(),
+        tickline_ibkr::HISTORY_PAGE_BARS,
+        "the emulator caps an answer"
+    );
+    let since = "3d"
+        .parse::<tickline_ibkr::marketdata::Period>()
+        .unwrap()
+        .start_before(client.venue_now())
+        .timestamp_millis();
+    let paging = tickline_ibkr::HistoryPaging {
+        max_bars: None,
+        since_ms: Some(since),
+    };
+    let all = client.history_paged(&req, paging).await.expect("paged");
+    assert!(
+        all.data.len() > 3 * tickline_ibkr::HISTORY_PAGE_BARS,
+        "{}",
+        all.data.len()
+    );
+    assert!(
+        all.data.windows(2).all(|w| w[0].t < w[1].t),
+        "ascending, no bar twice"
+    );
+    assert!(all.data[0].t >= since);
+    assert!(
+        all.data[0].t < since + 10 * 60_000,
+        "the window's start is reached"
+    );
+    assert_eq!(
+        all.data.last().map(|b| b.t),
+        one.data.last().map(|b| b.t),
+        "the newest bar is the single answer's"
+    );
+    // Every one-minute step of the window is there (the emulator's market never closes
+    // outside regular hours).
+    let minutes = (all.data.last().unwrap().t - all.data[0].t) / 60_000 + 1;
+    assert_eq!(all.data.len() as i64, minutes);
+    let _ = stop.send(());
+    let _ = server.await;
 }

@@ -296,7 +296,12 @@ pub async fn run_with_input(
                 .into_iter()
                 .find(|i| i.conid == Some(conid))
                 .map_or_else(|| conid.to_string(), |i| i.symbol);
-            let series = client.history_series(&req, &symbol).await?;
+            // The whole period, past IBKR's bars-per-answer limit.
+            let paging = crate::HistoryPaging {
+                max_bars: None,
+                since_ms: Some(period.start_before(client.venue_now()).timestamp_millis()),
+            };
+            let series = client.history_series(&req, paging, &symbol).await?;
             history_output(&series, file.as_deref(), json, out)
         }
         IbkrCommand::Orders { filters } => {

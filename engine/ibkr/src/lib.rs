@@ -39,8 +39,8 @@ mod test_samples;
 
 pub use client::{Client, ClientBuilder, OrderSafety};
 pub use endpoints::{
-    MAX_FYI_NOTIFICATIONS, MAX_TRADE_DAYS, PA_PERIODS, POSITIONS_PAGE_SIZE, SECDEF_BATCH,
-    generate_coid,
+    HISTORY_PAGE_BARS, HistoryPaging, MAX_FYI_NOTIFICATIONS, MAX_TRADE_DAYS, PA_PERIODS,
+    POSITIONS_PAGE_SIZE, SECDEF_BATCH, generate_coid,
 };
 pub use error::{EndpointRef, IbkrError, TransportErrorKind};
 pub use prompts::{AllowList, PlaceOutcome, Prompt, PromptPolicy, RejectPrompt};

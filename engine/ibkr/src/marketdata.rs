@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 
+use chrono::{DateTime, Months, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -1137,6 +1138,22 @@ impl PeriodUnit {
             PeriodUnit::Months => 182,
             PeriodUnit::Years => 15,
         }
+    }
+}
+
+impl Period {
+    /// When a period that ends at `end` begins (calendar days, weeks, months and years).
+    pub fn start_before(&self, end: DateTime<Utc>) -> DateTime<Utc> {
+        let n = i64::from(self.count);
+        let start = match self.unit {
+            PeriodUnit::Minutes => end.checked_sub_signed(TimeDelta::minutes(n)),
+            PeriodUnit::Hours => end.checked_sub_signed(TimeDelta::hours(n)),
+            PeriodUnit::Days => end.checked_sub_signed(TimeDelta::days(n)),
+            PeriodUnit::Weeks => end.checked_sub_signed(TimeDelta::weeks(n)),
+            PeriodUnit::Months => end.checked_sub_months(Months::new(self.count)),
+            PeriodUnit::Years => end.checked_sub_months(Months::new(self.count * 12)),
+        };
+        start.unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 

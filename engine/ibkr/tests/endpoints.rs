@@ -421,7 +421,10 @@ async fn market_data_family() {
 
     let mut req = HistoryRequest::new(265598, "1w", "1d");
     req.outside_rth = Some(false);
-    let series = client.history_series(&req, "AAPL").await.expect("history");
+    let series = client
+        .history_series(&req, tickline_ibkr::HistoryPaging::default(), "AAPL")
+        .await
+        .expect("history");
     assert_eq!(series.len(), 4);
     assert_eq!(series.interval, 86_400 * 1_000_000_000);
     let q = server.requests_to("GET", "/v1/api/iserver/marketdata/history")[0]
@@ -677,4 +680,134 @@ async fn base_url_without_api_prefix() {
         .expect("auth status under /v1/api");
     assert!(ClientConfig::parse_base_url("ftp://x").is_err());
     assert!(ClientConfig::parse_base_url("not a url").is_err());
+}
+
+/// A history answer of `n` one-minute bars, the newest starting at `last_ms`.
+fn minute_page(n: usize, last_ms: i64) -> Reply {
+    let data: Vec<_> = (0..n as i64)
+        .rev()
+        .map(|k| {
+            let t = last_ms - k * 60_000;
+            json!({"o": 1.0, "h": 2.0, "l": 0.5, "c": 1.5, "v": 10, "t": t})
+        })
+        .collect();
+    Reply::value(json!({"symbol": "AAPL", "barLength": 60, "points": n - 1, "data": data}))
+}
+
+#[tokio::test]
+async fn history_pages_back_past_the_per_answer_limit() {
+    const PATH: &str = "/v1/api/iserver/marketdata/history";
+    // 2024-01-02 15:00 UTC, and the oldest bar of each full page.
+    let now = 1_704_207_600_000_i64;
+    let page1_oldest = now - 999 * 60_000;
+    // The second page overlaps the first by one bar (whether IBKR's end is inclusive or
+    // not), so it adds 999.
+    let page2_oldest = page1_oldest - 999 * 60_000;
+    let server = MockServer::with_session().await;
+    server.route_seq(
+        "GET",
+        PATH,
+        vec![
+            minute_page(1000, now),
+            minute_page(1000, page1_oldest),
+            minute_page(300, page2_oldest - 60_000),
+        ],
+    );
+    let client = common::client(&server);
+    let req = HistoryRequest::new(265598, "5d", "1min");
+
+    // Everything there is: three pages, oldest first, no bar twice.
+    let all = client
+        .history_paged(
+            &req,
+            tickline_ibkr::HistoryPaging {
+                max_bars: Some(10_000),
+                since_ms: None,
+            },
+        )
+        .await
+        .expect("paged history");
+    assert_eq!(all.data.len(), 2299);
+    assert!(all.data.windows(2).all(|w| w[1].t - w[0].t == 60_000));
+    assert_eq!(all.data.last().unwrap().t, now);
+    assert_eq!(all.points, Some(2298));
+    let queries: Vec<String> = server
+        .requests_to("GET", PATH)
+        .iter()
+        .map(|r| r.query.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(queries.len(), 3, "the short third page ends the read");
+    assert_eq!(queries[0], "conid=265598&period=5d&bar=1min");
+    // 2024-01-02 15:00 - 999 min = 2024-01-01 22:21 UTC.
+    assert!(
+        queries[1].contains("startTime=20240101-22:21:00") && queries[1].contains("direction=-1"),
+        "{queries:?}"
+    );
+
+    // Enough bars: the read stops there and keeps the newest.
+    let server = MockServer::with_session().await;
+    server.route_seq(
+        "GET",
+        PATH,
+        vec![
+            minute_page(1000, now),
+            minute_page(1000, page1_oldest - 60_000),
+        ],
+    );
+    let client = common::client(&server);
+    let some = client
+        .history_paged(
+            &req,
+            tickline_ibkr::HistoryPaging {
+                max_bars: Some(1500),
+                since_ms: None,
+            },
+        )
+        .await
+        .expect("paged history");
+    assert_eq!(some.data.len(), 1500);
+    assert_eq!(some.data.last().unwrap().t, now);
+    assert_eq!(server.count("GET", PATH), 2);
+
+    // A window: bars before `since` are dropped; "No data." further back ends the read.
+    let server = MockServer::with_session().await;
+    server.route_seq(
+        "GET",
+        PATH,
+        vec![
+            minute_page(1000, now),
+            minute_page(1000, now),
+            Reply::value(json!({"error": "No data."})),
+        ],
+    );
+    let client = common::client(&server);
+    let since = now - 500 * 60_000;
+    let window = client
+        .history_paged(
+            &req,
+            tickline_ibkr::HistoryPaging {
+                max_bars: None,
+                since_ms: Some(since),
+            },
+        )
+        .await
+        .expect("window");
+    assert_eq!(window.data.len(), 501);
+    assert_eq!(window.data[0].t, since);
+    assert_eq!(
+        server.count("GET", PATH),
+        1,
+        "the window was covered by page one"
+    );
+    let deeper = client
+        .history_paged(
+            &req,
+            tickline_ibkr::HistoryPaging {
+                max_bars: Some(5000),
+                since_ms: None,
+            },
+        )
+        .await
+        .expect("no data further back is the end, not an error");
+    assert_eq!(deeper.data.len(), 1000);
 }

@@ -62,20 +62,76 @@ impl Client {
         Ok(last)
     }
 
-    /// `GET /iserver/marketdata/history`: OHLCV bars (≤ 5 requests in flight; the client
-    /// enforces it). `{"error":"No data."}` becomes [`IbkrError::Api`].
+    /// `GET /iserver/marketdata/history`: OHLCV bars, at most [`HISTORY_PAGE_BARS`] (IBKR
+    /// allows 5 requests in flight; the client keeps to 4, what third-party clients found
+    /// safe). `{"error":"No data."}` becomes [`IbkrError::Api`].
     pub async fn history(&self, request: &HistoryRequest) -> Result<HistoryResponse, IbkrError> {
         let req = history_query(ApiRequest::new(&catalog::HISTORY, &[])?, request, "source");
         self.call(req).await
     }
 
-    /// [`Client::history`] converted to the engine's bar series.
+    /// [`Client::history`] past the per-answer limit: the answer's bars, then page after
+    /// page further back (each ending at the oldest bar read, `direction=-1`, the request's
+    /// period), oldest first with no bar twice, until `paging` is satisfied, a page is not
+    /// full (the data runs out), a page adds nothing older, or IBKR says "No data.". The
+    /// response is the first answer's with all the bars.
+    pub async fn history_paged(
+        &self,
+        request: &HistoryRequest,
+        paging: HistoryPaging,
+    ) -> Result<HistoryResponse, IbkrError> {
+        let mut first = self.history(request).await?;
+        let mut bars = std::mem::take(&mut first.data);
+        bars.sort_by_key(|b| b.t);
+        let mut page_len = bars.len();
+        for _ in 1..MAX_HISTORY_PAGES {
+            let Some(oldest) = bars.first().map(|b| b.t) else {
+                break;
+            };
+            if page_len < HISTORY_PAGE_BARS || paging.satisfied(bars.len(), oldest) {
+                break;
+            }
+            let Some(start) = chrono::DateTime::from_timestamp_millis(oldest) else {
+                break;
+            };
+            let mut req = request.clone();
+            req.start_time = Some(start.format("%Y%m%d-%H:%M:%S").to_string());
+            req.direction = Some(-1);
+            let page = match self.history(&req).await {
+                Ok(p) => p.data,
+                Err(IbkrError::Api { message, .. }) if message.contains("No data") => break,
+                Err(e) => return Err(e),
+            };
+            page_len = page.len();
+            let mut older: Vec<_> = page.into_iter().filter(|b| b.t < oldest).collect();
+            if older.is_empty() {
+                break;
+            }
+            older.sort_by_key(|b| b.t);
+            older.append(&mut bars);
+            bars = older;
+        }
+        if let Some(since) = paging.since_ms {
+            bars.retain(|b| b.t >= since);
+        }
+        if let Some(max) = paging.max_bars
+            && bars.len() > max
+        {
+            bars.drain(..bars.len() - max);
+        }
+        first.points = Some(bars.len() as i64 - 1);
+        first.data = bars;
+        Ok(first)
+    }
+
+    /// [`Client::history_paged`] converted to the engine's bar series.
     pub async fn history_series(
         &self,
         request: &HistoryRequest,
+        paging: HistoryPaging,
         symbol: &str,
     ) -> Result<BarSeries, IbkrError> {
-        let history = self.history(request).await?;
+        let history = self.history_paged(request, paging).await?;
         history_to_series(&history, symbol).map_err(|e| IbkrError::Decode {
             endpoint: crate::error::EndpointRef::new(
                 catalog::HISTORY.method,
@@ -122,6 +178,31 @@ impl Client {
             ApiRequest::new(&catalog::REGULATORY_SNAPSHOT, &[])?.query("conid", conid.to_string()),
         )
         .await
+    }
+}
+
+/// The most bars one history answer carries; longer histories are read in pages
+/// ([`Client::history_paged`]).
+pub const HISTORY_PAGE_BARS: usize = 1_000;
+
+/// A bound on the pages of one [`Client::history_paged`] read (200,000 bars).
+const MAX_HISTORY_PAGES: usize = 200;
+
+/// How far [`Client::history_paged`] reads back (both unset: one page).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryPaging {
+    /// Enough once this many bars are read; the newest are kept.
+    pub max_bars: Option<usize>,
+    /// Enough once a bar this old (UTC ms) is read; older bars are dropped.
+    pub since_ms: Option<i64>,
+}
+
+impl HistoryPaging {
+    fn satisfied(&self, bars: usize, oldest_ms: i64) -> bool {
+        match (self.max_bars, self.since_ms) {
+            (None, None) => true,
+            (max, since) => max.is_some_and(|m| bars >= m) || since.is_some_and(|s| oldest_ms <= s),
+        }
     }
 }
 

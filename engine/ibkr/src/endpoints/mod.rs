@@ -25,6 +25,7 @@ mod websocket;
 
 pub use contracts::SECDEF_BATCH;
 pub use fyi::MAX_FYI_NOTIFICATIONS;
+pub use market_data::{HISTORY_PAGE_BARS, HistoryPaging};
 pub use orders::{MAX_TRADE_DAYS, generate_coid};
 pub use portfolio::POSITIONS_PAGE_SIZE;
 pub use portfolio_analyst::PA_PERIODS;

@@ -308,7 +308,14 @@ impl MarketFeed for IbkrFeed {
             let want = n.saturating_add(1);
             let mut req = HistoryRequest::new(conid, history_period(size, want), size.as_str());
             req.outside_rth = Some(true);
-            let resp = client.history(&req).await.map_err(venue_error)?;
+            let paging = crate::HistoryPaging {
+                max_bars: Some(want),
+                since_ms: None,
+            };
+            let resp = client
+                .history_paged(&req, paging)
+                .await
+                .map_err(venue_error)?;
             let bars = history_to_bars(&resp, instrument)
                 .map_err(|e| VenueError::Permanent(format!("history of conid {conid}: {e}")))?;
             let wall_bar = i64::try_from(bar.as_nanos()).unwrap_or(i64::MAX);
