@@ -33,6 +33,20 @@ impl Gateway {
 
     /// With `edits` (line, replacement) applied to `config/gateway.toml`.
     fn start_with(dir: &Path, seed: u64, edits: &[(&str, String)]) -> Gateway {
+        Gateway::spawn(dir, seed, edits, &[])
+    }
+
+    /// In OAuth 1.0a mode, its keys and client settings in `keys`.
+    fn start_oauth(dir: &Path, seed: u64, keys: &Path) -> Gateway {
+        Gateway::spawn(
+            dir,
+            seed,
+            &[],
+            &["--oauth".into(), keys.display().to_string()],
+        )
+    }
+
+    fn spawn(dir: &Path, seed: u64, edits: &[(&str, String)], extra: &[String]) -> Gateway {
         let base =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/gateway.toml"))
                 .expect("config/gateway.toml");
@@ -55,6 +69,7 @@ impl Gateway {
                 "--config",
             ])
             .arg(&path)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -956,6 +971,117 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
     assert_books_match(&gw, &journal, &out, "lifecycle quirks");
     let run_summary = last_run_summary(&journal);
     assert_eq!(run_summary["positions_agree"], true, "{run_summary}");
+}
+
+/// OAuth 1.0a end to end, the path to IBKR's sandbox and production: `tickline gateway
+/// --oauth DIR` generates the keys and writes `DIR/ibkr_oauth.toml`, then verifies every
+/// request (live session token, HMAC signatures, nonces, timestamps); `tickline ibkr` and
+/// `tickline paper --oauth-config` with that file trade through it, and a tampered file is
+/// refused with IBKR's 401 reason.
+#[test]
+fn paper_trades_over_oauth_against_the_verifying_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("oauth");
+    let gw = Gateway::start_oauth(dir.path(), 43, &keys);
+    let settings = keys.join("ibkr_oauth.toml");
+    assert!(settings.exists(), "no ibkr_oauth.toml");
+    let oauth = |args: &[&str]| {
+        let mut a = vec!["ibkr".to_string(), "--oauth-config".into()];
+        a.push(settings.display().to_string());
+        a.extend(args.iter().map(|s| s.to_string()));
+        run(&a)
+    };
+    let accounts = oauth(&["accounts"]);
+    assert!(accounts.status.success(), "{}", text(&accounts));
+    assert!(text(&accounts).contains("DU1234567"), "{}", text(&accounts));
+
+    // Unsigned, the same request is refused.
+    let (head, body) = gw.request("GET", "/v1/api/iserver/accounts", "");
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}\n{body}");
+
+    let journal = dir.path().join("j.sqlite");
+    let out = dir.path().join("out");
+    let mut args = paper_args(
+        &gw,
+        &journal,
+        &out,
+        &[
+            "--duration",
+            "20s",
+            "--set",
+            "strategy.params.fast=2",
+            "--set",
+            "strategy.params.slow=4",
+        ],
+    );
+    let url = args.iter().position(|a| a == "--url").unwrap();
+    args.splice(
+        url..url + 2,
+        ["--oauth-config".to_string(), settings.display().to_string()],
+    );
+    let r = run(&args);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        !journal_execs(&journal).is_empty(),
+        "nothing traded over OAuth:\n{}",
+        text(&r)
+    );
+    assert_books_match(&gw, &journal, &out, "OAuth paper run");
+    let st = gw.control("GET", "/control/state", "");
+    assert_eq!(st["oauth"]["live_session_token"], true, "{st}");
+    assert!(
+        st["oauth"]["accepted"].as_u64().is_some_and(|n| n > 10),
+        "signed requests accepted: {st}"
+    );
+    assert_eq!(
+        st["oauth"]["refused"], 1,
+        "only the unsigned request was refused: {st}"
+    );
+
+    // A wrong access token secret: the live session token cannot be derived; IBKR's
+    // reason reaches the user, the secret does not.
+    let cfg = std::fs::read_to_string(&settings).unwrap();
+    let secret_line = cfg
+        .lines()
+        .find(|l| l.starts_with("access_token = "))
+        .unwrap()
+        .to_string();
+    let bad = dir.path().join("bad_oauth.toml");
+    std::fs::write(
+        &bad,
+        cfg.replace(&secret_line, "access_token = \"0000000000deadbeef00\"")
+            .replace(
+                "signature_key_path = \"",
+                &format!("signature_key_path = \"{}/", keys.display()),
+            )
+            .replace(
+                "encryption_key_path = \"",
+                &format!("encryption_key_path = \"{}/", keys.display()),
+            )
+            .replace(
+                "dh_param_path = \"",
+                &format!("dh_param_path = \"{}/", keys.display()),
+            ),
+    )
+    .unwrap();
+    let refused = run(&[
+        "ibkr".into(),
+        "--oauth-config".into(),
+        bad.display().to_string(),
+        "accounts".into(),
+    ]);
+    assert!(!refused.status.success());
+    let msg = text(&refused);
+    assert!(
+        msg.contains("HTTP 401") && msg.contains("invalid oauth_token"),
+        "{msg}"
+    );
+    let secret = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix("access_token_secret = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(!msg.contains(secret), "the secret reached the error: {msg}");
 }
 
 /// IBKR's nightly maintenance on the venue's clock. The gateway's market runs 300x from
