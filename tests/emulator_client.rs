@@ -16,16 +16,24 @@ use tickline_ibkr::{Client, ClientConfig, PlaceOutcome};
 
 const AAPL: i64 = 265598;
 
-async fn start() -> (
+type Running = (
     Client,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
-) {
+);
+
+async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+/// The emulator (seed 5, manual market) with `adjust` applied to its configuration.
+async fn start_with(adjust: impl FnOnce(&mut GatewayConfig)) -> Running {
     let mut cfg = GatewayConfig {
         seed: 5,
         ..GatewayConfig::default()
     };
     cfg.market.mode = MarketMode::Manual;
+    adjust(&mut cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -38,7 +46,20 @@ async fn start() -> (
     });
     tickline_ibkr::install_crypto_provider();
     let url = ClientConfig::parse_base_url(&format!("http://{addr}/v1/api")).unwrap();
-    let client = Client::gateway(ClientConfig::gateway(url)).unwrap();
+    // Start-up retries and session polls at test speed (the same counts as in production).
+    let session = tickline_ibkr::SessionConfig {
+        reauth_poll_interval: Duration::from_millis(50),
+        startup_backoff: Duration::from_millis(50),
+        startup_max_backoff: Duration::from_millis(200),
+        ..tickline_ibkr::SessionConfig::default()
+    };
+    let client = Client::builder(
+        ClientConfig::gateway(url),
+        tickline_ibkr::transport::Auth::Gateway,
+    )
+    .session_config(session)
+    .build()
+    .unwrap();
     (client, tx, server)
 }
 
@@ -220,6 +241,42 @@ async fn long_history_is_read_in_pages() {
     // outside regular hours).
     let minutes = (all.data.last().unwrap().t - all.data[0].t) / 60_000 + 1;
     assert_eq!(all.data.len() as i64, minutes);
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+/// IBKR's brokerage session that stays "connected but not authenticated" whatever the client
+/// does: connecting fails after its bounded retries with what IBKR said and what to do,
+/// not a hang. An `ssodh/init` that needs a few tries is retried until the session is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stuck_and_slow_brokerage_sessions() {
+    let (client, stop, server) = start_with(|c| c.faults.stuck_brokerage = true).await;
+    match client.connect().await {
+        Err(e @ tickline_ibkr::IbkrError::SessionNotReady(_)) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("authenticated=false connected=true")
+                    && msg.contains("connected but not authenticated")
+                    && !msg.contains("fail=\"\""),
+                "{msg}"
+            );
+        }
+        other => panic!("expected a session that never became ready, got {other:?}"),
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+
+    let (client, stop, server) = start_with(|c| {
+        c.session.initial = tickline_gateway::config::InitialSession::Readonly;
+        c.faults.ssodh_init_failures = 2;
+    })
+    .await;
+    let accounts = client
+        .connect()
+        .await
+        .expect("connected after ssodh/init retries");
+    assert!(!accounts.accounts.is_empty());
+    assert!(client.auth_status().await.unwrap().authenticated);
     let _ = stop.send(());
     let _ = server.await;
 }

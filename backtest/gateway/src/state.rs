@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, watch};
 use tickline_engine::domain::Bar;
 
 use crate::clock::{Millis, ServiceClock};
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, InitialSession};
 use crate::faults::{FaultAction, FaultDice, Faults, RateLimiter};
 use crate::market::Injected;
 use crate::market::Market;
@@ -163,7 +163,14 @@ impl Core {
     ) -> Core {
         let accounts: Vec<Account> = cfg.accounts.iter().map(Account::new).collect();
         let selected = accounts.first().map(|a| a.id.clone()).unwrap_or_default();
-        let session = Session::new(cfg.session.initial, cfg.seed, selected, now);
+        // A stuck brokerage session from the start: logged in, never "authenticated".
+        let initial = match cfg.session.initial {
+            InitialSession::Brokerage | InitialSession::Ready if cfg.faults.stuck_brokerage => {
+                InitialSession::Readonly
+            }
+            other => other,
+        };
+        let session = Session::new(initial, cfg.seed, selected, now);
         let mut core = Core {
             prompts: cfg.prompts.clone(),
             faults: cfg.faults.clone(),

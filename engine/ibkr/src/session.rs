@@ -608,15 +608,31 @@ pub(crate) async fn wait_authenticated(
         }
         last = Some(s);
     }
-    let detail = last
-        .map(|s| {
-            format!(
-                "authenticated={} connected={} competing={} fail={:?} message={:?}",
-                s.authenticated, s.connected, s.competing, s.fail, s.message
-            )
-        })
-        .unwrap_or_default();
-    Err(IbkrError::SessionNotReady(detail))
+    Err(IbkrError::SessionNotReady(
+        last.as_ref().map(not_ready_detail).unwrap_or_default(),
+    ))
+}
+
+/// What a brokerage session that never became ready said, with what to do about it.
+fn not_ready_detail(s: &AuthStatus) -> String {
+    let mut d = format!(
+        "authenticated={} connected={} competing={}",
+        s.authenticated, s.connected, s.competing
+    );
+    for (key, v) in [("fail", &s.fail), ("message", &s.message)] {
+        if !v.trim().is_empty() {
+            d.push_str(&format!(" {key}={v:?}"));
+        }
+    }
+    if s.competing {
+        d.push_str(" (another IBKR session of this user holds the brokerage connection)");
+    } else if s.connected && !s.authenticated {
+        d.push_str(
+            " (IBKR keeps the session connected but not authenticated and ssodh/init did not \
+             change that: log in to the gateway again, or restart it)",
+        );
+    }
+    d
 }
 
 #[cfg(test)]
