@@ -23,17 +23,20 @@ type Running = (
 );
 
 async fn start() -> Running {
-    start_with(|_| {}).await
+    start_with(|_, _| {}).await
 }
 
-/// The emulator (seed 5, manual market) with `adjust` applied to its configuration.
-async fn start_with(adjust: impl FnOnce(&mut GatewayConfig)) -> Running {
+/// The emulator (seed 5, manual market) and a client, with `adjust` applied to their
+/// configurations.
+async fn start_with(adjust: impl FnOnce(&mut GatewayConfig, &mut ClientConfig)) -> Running {
     let mut cfg = GatewayConfig {
         seed: 5,
         ..GatewayConfig::default()
     };
     cfg.market.mode = MarketMode::Manual;
-    adjust(&mut cfg);
+    let mut cc =
+        ClientConfig::gateway(ClientConfig::parse_base_url("http://127.0.0.1:1/v1/api").unwrap());
+    adjust(&mut cfg, &mut cc);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -45,7 +48,7 @@ async fn start_with(adjust: impl FnOnce(&mut GatewayConfig)) -> Running {
         .expect("gateway runs");
     });
     tickline_ibkr::install_crypto_provider();
-    let url = ClientConfig::parse_base_url(&format!("http://{addr}/v1/api")).unwrap();
+    cc.base_url = ClientConfig::parse_base_url(&format!("http://{addr}/v1/api")).unwrap();
     // Start-up retries and session polls at test speed (the same counts as in production).
     let session = tickline_ibkr::SessionConfig {
         reauth_poll_interval: Duration::from_millis(50),
@@ -53,13 +56,10 @@ async fn start_with(adjust: impl FnOnce(&mut GatewayConfig)) -> Running {
         startup_max_backoff: Duration::from_millis(200),
         ..tickline_ibkr::SessionConfig::default()
     };
-    let client = Client::builder(
-        ClientConfig::gateway(url),
-        tickline_ibkr::transport::Auth::Gateway,
-    )
-    .session_config(session)
-    .build()
-    .unwrap();
+    let client = Client::builder(cc, tickline_ibkr::transport::Auth::Gateway)
+        .session_config(session)
+        .build()
+        .unwrap();
     (client, tx, server)
 }
 
@@ -250,7 +250,7 @@ async fn long_history_is_read_in_pages() {
 /// not a hang. An `ssodh/init` that needs a few tries is retried until the session is up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stuck_and_slow_brokerage_sessions() {
-    let (client, stop, server) = start_with(|c| c.faults.stuck_brokerage = true).await;
+    let (client, stop, server) = start_with(|c, _| c.faults.stuck_brokerage = true).await;
     match client.connect().await {
         Err(e @ tickline_ibkr::IbkrError::SessionNotReady(_)) => {
             let msg = e.to_string();
@@ -266,7 +266,7 @@ async fn stuck_and_slow_brokerage_sessions() {
     let _ = stop.send(());
     let _ = server.await;
 
-    let (client, stop, server) = start_with(|c| {
+    let (client, stop, server) = start_with(|c, _| {
         c.session.initial = tickline_gateway::config::InitialSession::Readonly;
         c.faults.ssodh_init_failures = 2;
     })
@@ -277,6 +277,60 @@ async fn stuck_and_slow_brokerage_sessions() {
         .expect("connected after ssodh/init retries");
     assert!(!accounts.accounts.is_empty());
     assert!(client.auth_status().await.unwrap().authenticated);
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+/// IBKR's `/iserver/account/orders` outside regular hours keeps serving a stale list until a
+/// `force=true` call (which itself answers nothing), and its first call of a session answers
+/// nothing: an order placed into that, its creation answered 503 after the backend timeout
+/// but made anyway, is found by the client's cOID lookup, not placed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coid_lookup_sees_through_the_stale_after_hours_orders_list() {
+    let (client, stop, server) = start_with(|c, cc| {
+        // IBKR paces the orders endpoint at 1 per 5 s; the emulator does not need it here.
+        cc.limits.per_endpoint = false;
+        c.market.start = Some("2024-01-02T23:00:00Z".into()); // 18:00 New York
+        c.faults.orders_stale_after_hours = true;
+        c.faults.order_503_rate = 1.0;
+        c.faults.order_503_outcome = tickline_gateway::faults::Order503::Created;
+    })
+    .await;
+    let acct = client.connect().await.expect("connect").accounts[0].clone();
+    // The first call answers nothing; the second is cached while the market is closed.
+    for _ in 0..2 {
+        let live = client
+            .live_orders(&LiveOrdersQuery::default())
+            .await
+            .unwrap();
+        assert!(live.orders.is_empty());
+    }
+    client.suppress(&["o163".to_string()]).await.unwrap();
+    let mut ticket = OrderTicket::limit(AAPL, Side::Buy, Decimal::from(3), Decimal::from(150));
+    ticket.outside_rth = Some(true);
+    ticket.c_oid = Some("stale-1".into());
+    let outcome = client
+        .place_order(&acct, &ticket)
+        .await
+        .expect("resolved by the lookup");
+    let id = placed(&outcome);
+    // Refresh, then read: exactly one order carries the cOID.
+    let force = LiveOrdersQuery {
+        force: true,
+        ..LiveOrdersQuery::default()
+    };
+    client.live_orders(&force).await.unwrap();
+    let live = client
+        .live_orders(&LiveOrdersQuery::default())
+        .await
+        .unwrap();
+    let mine: Vec<_> = live
+        .orders
+        .iter()
+        .filter(|o| o.order_ref.as_deref() == Some("stale-1"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{:?}", live.orders);
+    assert_eq!(mine[0].order_id, Some(id));
     let _ = stop.send(());
     let _ = server.await;
 }

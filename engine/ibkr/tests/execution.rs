@@ -383,6 +383,46 @@ async fn declined_question_sends_confirmed_false_and_the_order_ends_rejected() {
     rig.assert_clean_audit();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_lost_to_an_ambiguous_reply_is_placed_again_with_the_same_coid() {
+    let server = server().await;
+    server.route_seq(
+        "POST",
+        PLACE,
+        vec![question("q1", "o163"), Reply::sample("reply_success.json")],
+    );
+    server.route_reply("POST", "/v1/api/iserver/reply/q1", Reply::status(503, ""));
+    let prompts = policy(&[("o163", PromptDecision::Confirm)]);
+    let mut rig = rig(&server, prompts, trader(vec![limit_buy()]));
+    rig.bar();
+    rig.wait("acceptance", |k| {
+        k.order_manager()
+            .get(OrderId(1))
+            .is_some_and(|o| o.state == OrderState::Working)
+    })
+    .await;
+    assert_eq!(
+        server.count("POST", "/v1/api/iserver/reply/q1"),
+        1,
+        "never re-sent"
+    );
+    let placed = server.requests_to("POST", PLACE);
+    assert_eq!(
+        placed.len(),
+        2,
+        "placed again once, after the lookup found nothing"
+    );
+    let coid = |k: usize| placed[k].json()["orders"][0]["cOID"].clone();
+    assert_eq!(coid(0), coid(1), "the same cOID both times");
+    assert!(
+        server.count("GET", LIVE) >= 2,
+        "the lookup looked (and refreshed) before placing again"
+    );
+    let o = rig.kernel.order_manager().get(OrderId(1)).expect("order");
+    assert_eq!(o.broker_order_id, Some(BROKER_ID as u64));
+    rig.assert_clean_audit();
+}
+
 const NOTIFICATION: &str = "/v1/api/iserver/notification";
 /// The order id of `orders_place_reject_prompt.json`.
 const HELD_ID: i64 = 123456789;

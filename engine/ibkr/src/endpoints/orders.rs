@@ -424,48 +424,86 @@ impl Client {
                 confirmed,
                 "answering order question"
             );
-            outcome = match self.reply(&prompt.reply_id, confirmed).await {
-                // After a resubmission, a duplicate-cOID refusal means the first order
-                // exists after all.
-                Ok(o) => match &placement {
-                    Some(p) if resubmits > 0 => {
+            let reply_id = prompt.reply_id.clone();
+            outcome = self
+                .reply_resolved(&reply_id, confirmed, placement.as_ref(), &mut resubmits)
+                .await?;
+        }
+    }
+
+    /// `POST /iserver/reply/{replyId}` confirming a question about the order placed with
+    /// `tickets` (the first carries the `cOID` it was placed with), for a caller that answers
+    /// questions itself (the engine's execution client): a reply that fails ambiguously (a
+    /// 5xx, a timeout) is resolved by looking the `cOID` up; when the order is certainly not
+    /// there, it is placed again with the *same* `cOID` (IBKR refuses a `cOID` it holds, so
+    /// this can never make two orders), at most `max_resubmits` times; otherwise the state
+    /// is [`IbkrError::OrderStateUnknown`]. The answer may be another question.
+    pub async fn confirm_placement_reply(
+        &self,
+        reply_id: &str,
+        account_id: &str,
+        tickets: &[OrderTicket],
+    ) -> Result<PlaceOutcome, IbkrError> {
+        let _gate = self.inner_order_gate().await;
+        let tickets = with_coid(tickets)?;
+        let coid = first_coid(&tickets)?;
+        let placement = Placement {
+            account_id,
+            tickets: &tickets,
+            coid: &coid,
+        };
+        let mut resubmits = 0;
+        self.reply_resolved(reply_id, true, Some(&placement), &mut resubmits)
+            .await
+    }
+
+    /// One reply of a chain about `placement` (see [`Client::confirm_placement_reply`]);
+    /// `resubmits` counts the placements made again so far. Call with the order gate held.
+    async fn reply_resolved(
+        &self,
+        reply_id: &str,
+        confirmed: bool,
+        placement: Option<&Placement<'_>>,
+        resubmits: &mut u32,
+    ) -> Result<PlaceOutcome, IbkrError> {
+        let safety = self.order_safety().clone();
+        match self.reply(reply_id, confirmed).await {
+            // After a resubmission, a duplicate-cOID refusal means the first order exists
+            // after all.
+            Ok(o) => match placement {
+                Some(p) if *resubmits > 0 => {
+                    let endpoint =
+                        EndpointRef::new(HttpMethod::Post, format!("/iserver/reply/{reply_id}"));
+                    self.duplicate_means_placed(o, p.coid, &endpoint, &safety)
+                        .await
+                }
+                _ => Ok(o),
+            },
+            Err(e) if e.is_ambiguous() && confirmed => {
+                let Some(p) = placement else {
+                    return Err(e);
+                };
+                tracing::warn!(coid = %p.coid, error = %e, "confirming reply ambiguous; looking the order up");
+                match self.lookup_coid(p.coid, &safety).await {
+                    Ok(Lookup::Found(acks)) => Ok(PlaceOutcome::Placed(acks)),
+                    Ok(Lookup::Absent) if *resubmits < safety.max_resubmits => {
+                        *resubmits += 1;
+                        tracing::info!(coid = %p.coid, "order not found after an ambiguous reply; placing it again with the same cOID");
+                        let again = self.place_orders_locked(p.account_id, p.tickets).await?;
                         let endpoint = EndpointRef::new(
                             HttpMethod::Post,
-                            format!("/iserver/reply/{}", prompt.reply_id),
+                            format!("/iserver/account/{}/orders", p.account_id),
                         );
-                        self.duplicate_means_placed(o, p.coid, &endpoint, &safety)
-                            .await?
+                        self.duplicate_means_placed(again, p.coid, &endpoint, &safety)
+                            .await
                     }
-                    _ => o,
-                },
-                Err(e) if e.is_ambiguous() && confirmed => {
-                    let Some(p) = &placement else {
-                        return Err(e);
-                    };
-                    tracing::warn!(coid = %p.coid, error = %e, "confirming reply ambiguous; looking the order up");
-                    match self.lookup_coid(p.coid, &safety).await {
-                        Ok(Lookup::Found(acks)) => PlaceOutcome::Placed(acks),
-                        Ok(Lookup::Absent) if resubmits < safety.max_resubmits => {
-                            resubmits += 1;
-                            tracing::info!(coid = %p.coid, "order not found after an ambiguous reply; placing it again with the same cOID");
-                            let again = self.place_orders_locked(p.account_id, p.tickets).await?;
-                            let endpoint = EndpointRef::new(
-                                HttpMethod::Post,
-                                format!("/iserver/account/{}/orders", p.account_id),
-                            );
-                            self.duplicate_means_placed(again, p.coid, &endpoint, &safety)
-                                .await?
-                        }
-                        _ => {
-                            return Err(IbkrError::OrderStateUnknown {
-                                coid: p.coid.to_string(),
-                                cause: Box::new(e),
-                            });
-                        }
-                    }
+                    _ => Err(IbkrError::OrderStateUnknown {
+                        coid: p.coid.to_string(),
+                        cause: Box::new(e),
+                    }),
                 }
-                Err(e) => return Err(e),
-            };
+            }
+            Err(e) => Err(e),
         }
     }
 }

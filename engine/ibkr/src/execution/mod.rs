@@ -840,29 +840,26 @@ impl Worker {
         if let Pending::Notice { broker_id, prompt } = &pending {
             return self.confirm_notice(order_id, *broker_id, prompt).await;
         }
-        let outcome = self.client.reply(reply_id, true).await;
-        let outcome = match outcome {
-            Err(e) if e.is_ambiguous() => {
-                // The reply may have placed the order: look for it by cOID.
-                match self.client.find_orders_by_coid(&coid).await {
-                    Ok(found) if !found.is_empty() => Ok(PlaceOutcome::Placed(
-                        found
-                            .iter()
-                            .map(|o| OrderAck {
-                                order_id: o.order_id.unwrap_or_default(),
-                                order_status: o.status.clone().unwrap_or_default(),
-                                encrypt_message: None,
-                            })
-                            .collect(),
-                    )),
-                    _ => Err(IbkrError::OrderStateUnknown {
-                        coid,
-                        cause: Box::new(e),
-                    }),
-                }
+        // The ticket as placed (same cOID), so an order the reply lost can be placed again.
+        let request = lock(&self.shared).orders.get(&order_id).map(|t| t.request);
+        let ticket = match request.map(|r| self.ticket(&r, Some(&coid))) {
+            Some(Ok(t)) => t,
+            Some(Err(reason)) => {
+                return lock(&self.shared).finish(
+                    order_id,
+                    ExecEvent::Rejected {
+                        order_id,
+                        reason,
+                        ts: now_ns(),
+                    },
+                );
             }
-            other => other,
+            None => return,
         };
+        let outcome = self
+            .client
+            .confirm_placement_reply(reply_id, &self.config.account_id, &[ticket])
+            .await;
         self.on_outcome(order_id, outcome).await;
     }
 
