@@ -943,6 +943,7 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
     for expected in [
         "broker notice: Warning: Tickline test notice",
         "broker notice: Tickline test bulletin",
+        "IBKR accepted the order with a warning (WarnState)",
     ] {
         assert!(log.contains(expected), "no {expected:?} in\n{log}");
     }

@@ -398,6 +398,7 @@ impl LiveExecution for IbkrExecution {
                     pending_reply: None,
                     done: false,
                     unresolved: broker_id.is_none(),
+                    warned: false,
                 },
             );
         }
@@ -427,6 +428,8 @@ struct Tracked {
     done: bool,
     /// Submitted, but IBKR's answer was lost: watched by `cOID` until it shows up.
     unresolved: bool,
+    /// IBKR's `WarnState` warning was logged.
+    warned: bool,
 }
 
 /// An answer IBKR waits for before an order works.
@@ -616,6 +619,7 @@ impl Worker {
                     pending_reply: None,
                     done: false,
                     unresolved: false,
+                    warned: false,
                 },
             );
             s.by_coid.insert(coid.as_str().to_string(), order_id);

@@ -80,6 +80,8 @@ pub struct BrokerStatus {
     pub filled: Option<Decimal>,
     /// IBKR's reason for a system cancel, if it gives one.
     pub reason: Option<String>,
+    /// The warning of a `WarnState` order.
+    pub warning: Option<String>,
 }
 
 impl BrokerStatus {
@@ -93,6 +95,7 @@ impl BrokerStatus {
                 .order_cancellation_by_system_reason
                 .clone()
                 .filter(|r| !r.is_empty()),
+            warning: o.warning_message.clone().filter(|w| !w.is_empty()),
         })
     }
 
@@ -103,6 +106,7 @@ impl BrokerStatus {
             status: u.status.clone()?,
             filled: u.filled_quantity,
             reason: None,
+            warning: u.warning_message.clone().filter(|w| !w.is_empty()),
         })
     }
 }
@@ -238,9 +242,19 @@ impl Shared {
             else {
                 continue;
             };
-            let Some(t) = self.orders.get(&order_id) else {
+            let Some(t) = self.orders.get_mut(&order_id) else {
                 continue;
             };
+            if st.status == "WarnState" && !t.warned && !t.done {
+                // Working on, with IBKR's warning: the operator should see it once.
+                t.warned = true;
+                tracing::warn!(
+                    %order_id,
+                    broker_order_id = st.broker_order_id,
+                    warning = st.warning.as_deref().unwrap_or("(no text)"),
+                    "IBKR accepted the order with a warning (WarnState); it works on"
+                );
+            }
             if st.filled.is_some_and(|f| f > t.filled) {
                 missing_fills = true;
                 continue; // the fills first
@@ -366,6 +380,7 @@ mod tests {
                 pending_reply: None,
                 done: unresolved,
                 unresolved,
+                warned: false,
             },
         );
         if let Some(b) = broker {
@@ -458,6 +473,7 @@ mod tests {
             status: "Cancelled".into(),
             filled: Some(filled),
             reason: None,
+            warning: None,
         };
         assert!(
             s.apply_statuses(&[cancelled(dec!(3))]),
@@ -474,6 +490,30 @@ mod tests {
         assert_eq!(
             names(&rx.try_iter().collect::<Vec<_>>()),
             ["fill 3 1", "cancelled"]
+        );
+    }
+
+    #[test]
+    fn a_warn_state_order_works_on_and_its_warning_is_noted_once() {
+        let (w, rx) = worker_with_events();
+        let mut s = lock(&w.shared);
+        track(&mut s, 1, Some(77), "J-1", false);
+        let warned = BrokerStatus {
+            broker_order_id: 77,
+            client_order_id: None,
+            status: "WarnState".into(),
+            filled: Some(Decimal::ZERO),
+            reason: None,
+            warning: Some("price capped".into()),
+        };
+        assert!(!s.apply_statuses(&[warned.clone()]));
+        assert!(s.orders[&OrderId(1)].warned);
+        assert!(!s.apply_statuses(&[warned]));
+        assert!(!s.orders[&OrderId(1)].done, "still working");
+        drop(s);
+        assert!(
+            rx.try_iter().next().is_none(),
+            "no event: the order works on"
         );
     }
 

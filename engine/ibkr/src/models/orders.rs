@@ -361,11 +361,14 @@ pub struct LiveOrder {
     pub total_cash_size: Option<Decimal>,
     #[serde(deserialize_with = "lenient::opt_string")]
     pub company_name: Option<String>,
-    /// `PreSubmitted`, `Submitted`, `Filled`, `Cancelled`, …
+    /// `PreSubmitted`, `Submitted`, `Filled`, `Cancelled`, `WarnState`, …
     #[serde(deserialize_with = "lenient::opt_string")]
     pub status: Option<String>,
     #[serde(rename = "order_ccp_status", deserialize_with = "lenient::opt_string")]
     pub order_ccp_status: Option<String>,
+    /// The warning of a `WarnState` order.
+    #[serde(rename = "warning_message", deserialize_with = "lenient::opt_string")]
+    pub warning_message: Option<String>,
     #[serde(deserialize_with = "lenient::opt_string")]
     pub orig_order_type: Option<String>,
     #[serde(deserialize_with = "lenient::opt_string")]

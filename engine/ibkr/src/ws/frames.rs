@@ -37,6 +37,9 @@ pub struct OrderUpdate {
     /// Status as the clearing system reports it.
     #[serde(default, rename = "order_ccp_status")]
     pub order_ccp_status: Option<String>,
+    /// The warning of a `WarnState` order.
+    #[serde(default, rename = "warning_message")]
+    pub warning_message: Option<String>,
     /// `BUY` / `SELL`.
     #[serde(default)]
     pub side: Option<String>,
