@@ -506,7 +506,7 @@ mod tests {
             reason: None,
             warning: Some("price capped".into()),
         };
-        assert!(!s.apply_statuses(&[warned.clone()]));
+        assert!(!s.apply_statuses(std::slice::from_ref(&warned)));
         assert!(s.orders[&OrderId(1)].warned);
         assert!(!s.apply_statuses(&[warned]));
         assert!(!s.orders[&OrderId(1)].done, "still working");
