@@ -5,8 +5,8 @@
 //! belong to the in-sample window. [`WarmUp`] wraps a strategy for the first `n` bars of a
 //! run: the strategy sees those bars (and any timers) as usual and updates its state, but every
 //! command it issues — submit, modify, cancel, timers — is discarded before it reaches the
-//! kernel, so no order exists, nothing is audited, and the account is untouched. Logging passes
-//! through. `on_start` runs in the same muted way except that its timers are kept (a strategy
+//! kernel, so no order exists, nothing is audited, and the account is untouched. Logging and
+//! [`Ctx::keep_history`] pass through. `on_start` runs in the same muted way except that its timers are kept (a strategy
 //! that schedules itself at start would otherwise never be called). `submit` returns ids from a range the kernel never hands out (counting down from
 //! `u64::MAX`); `ctx.order(id)` is `None` for them. From bar `n + 1` on the wrapper forwards
 //! everything unchanged.
@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use tickline_engine::domain::{
     Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts,
 };
+use tickline_engine::history::BarWindow;
 use tickline_engine::order::{Order, OrderUpdate};
 use tickline_engine::portfolio::Portfolio;
 use tickline_engine::risk::KillSwitchState;
@@ -80,6 +81,13 @@ impl Ctx for Muted<'_> {
     }
     fn kill_switch(&self) -> KillSwitchState {
         self.ctx.kill_switch()
+    }
+    fn history(&self, instrument: InstrumentId, n: usize) -> BarWindow<'_> {
+        self.ctx.history(instrument, n)
+    }
+    fn keep_history(&mut self, bars: usize) {
+        // Kept: the warm-up bars are what the history is for.
+        self.ctx.keep_history(bars);
     }
     fn submit(&mut self, _request: OrderRequest) -> OrderId {
         OrderId(self.fake_id())

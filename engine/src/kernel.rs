@@ -23,6 +23,7 @@ use crate::domain::{
     Tick, Ts,
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
+use crate::history::{BarHistory, BarWindow};
 use crate::order::{Order, OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
 use crate::record::{Record, Recorder};
@@ -110,6 +111,7 @@ enum Command {
     CancelAll(Option<InstrumentId>),
     SetTimer(TimerId, Ts, u64),
     CancelTimer(TimerId),
+    KeepHistory(usize),
 }
 
 /// The event loop's state.
@@ -126,6 +128,8 @@ pub struct Kernel {
     portfolio: Portfolio,
     audit: AuditLog,
     commands: Vec<Command>,
+    /// The bars the strategy asked to keep ([`Ctx::keep_history`]).
+    history: BarHistory,
     command_buf: Vec<Command>,
     events: Vec<ExecEvent>,
     exec_out: Vec<ExecCommand>,
@@ -187,6 +191,7 @@ impl Kernel {
             portfolio,
             audit: AuditLog::default(),
             commands: Vec::with_capacity(16),
+            history: BarHistory::default(),
             command_buf: Vec::with_capacity(16),
             events: Vec::with_capacity(16),
             exec_out: Vec::with_capacity(4),
@@ -522,6 +527,7 @@ impl Kernel {
         } else {
             self.advance_time(bar.ts_end);
         }
+        self.history.push(bar);
         self.with_ctx(|s, c| s.on_bar(bar, c));
         self.process();
     }
@@ -622,6 +628,7 @@ impl Kernel {
             kill_switch: self.risk.kill_switch(),
             connectivity: self.connectivity,
             warming_up: self.warming_up,
+            history: &self.history,
             commands: &mut self.commands,
             next_order: &mut self.next_order,
             next_timer: &mut self.next_timer,
@@ -967,6 +974,7 @@ impl Kernel {
                     self.cancelled_timers.insert(id.0);
                 }
             }
+            Command::KeepHistory(bars) => self.history.keep(self.instruments.len(), bars),
         }
     }
 
@@ -1161,6 +1169,7 @@ struct KernelCtx<'a> {
     kill_switch: KillSwitchState,
     connectivity: Connectivity,
     warming_up: bool,
+    history: &'a BarHistory,
     commands: &'a mut Vec<Command>,
     next_order: &'a mut u64,
     next_timer: &'a mut u64,
@@ -1198,6 +1207,12 @@ impl Ctx for KernelCtx<'_> {
     }
     fn is_warming_up(&self) -> bool {
         self.warming_up
+    }
+    fn history(&self, instrument: InstrumentId, n: usize) -> BarWindow<'_> {
+        self.history.window(instrument, n)
+    }
+    fn keep_history(&mut self, bars: usize) {
+        self.commands.push(Command::KeepHistory(bars));
     }
     #[inline]
     fn submit(&mut self, request: OrderRequest) -> OrderId {

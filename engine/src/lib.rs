@@ -10,6 +10,7 @@ pub mod clock;
 pub mod connectivity;
 pub mod domain;
 pub mod execution;
+pub mod history;
 pub mod kernel;
 pub mod mem;
 pub mod money;

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::connectivity::Connectivity;
 use crate::domain::{Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts};
+use crate::history::BarWindow;
 use crate::order::{Order, OrderUpdate};
 use crate::portfolio::Portfolio;
 use crate::risk::KillSwitchState;
@@ -64,6 +65,84 @@ pub trait Ctx {
     /// now are ignored (the bars are old), so trade only when this is false.
     fn is_warming_up(&self) -> bool {
         false
+    }
+
+    /// The last `n` closed bars of `instrument`, oldest first, the bar being shown last; at
+    /// most as many as [`Ctx::keep_history`] asked the kernel to keep (none before).
+    fn history(&self, instrument: InstrumentId, n: usize) -> BarWindow<'_>;
+    /// Keep the last `bars` bars of every instrument for [`Ctx::history`] from now on (call it
+    /// in `on_start`; at most [`crate::history::MAX_KEPT_BARS`]). Each bar is then copied
+    /// once into a ring sized here: no allocation per bar.
+    fn keep_history(&mut self, bars: usize);
+
+    /// Signed remaining quantity of the open orders on `instrument` (what the position
+    /// becomes, added to it, if they all fill).
+    fn open_quantity(&self, instrument: InstrumentId) -> Decimal {
+        let mut q = Decimal::ZERO;
+        for id in self.open_orders() {
+            if let Some(o) = self.order(*id)
+                && o.request.instrument == instrument
+            {
+                q += o.signed_remaining();
+            }
+        }
+        q
+    }
+    /// Average entry price of the position in `instrument` (`None` when flat).
+    fn position_avg_price(&self, instrument: InstrumentId) -> Option<Decimal> {
+        self.portfolio()
+            .position(instrument)
+            .filter(|p| !p.is_flat())
+            .map(|p| p.avg_price)
+    }
+    /// The last price `instrument` was marked at (the last bar's close or tick).
+    fn last_price(&self, instrument: InstrumentId) -> Option<Decimal> {
+        self.portfolio().last_price(instrument)
+    }
+    /// Cash of the account.
+    fn cash(&self) -> Decimal {
+        self.portfolio().cash()
+    }
+    /// Equity: cash plus the positions at their last prices.
+    fn equity(&self) -> Decimal {
+        self.portfolio().equity()
+    }
+
+    /// A market order for what takes `instrument` to a signed position of `target`, counting
+    /// the open orders as if they fill (so a signal repeated before a fill does not trade
+    /// twice), rounded toward zero to whole lots. `None` when nothing is to be done.
+    fn order_target(&mut self, instrument: InstrumentId, target: Decimal) -> Option<OrderId> {
+        let inst = self.instruments().get(instrument.index())?;
+        let delta =
+            inst.round_qty(target - self.position(instrument) - self.open_quantity(instrument));
+        (!delta.is_zero()).then(|| self.submit(OrderRequest::market_signed(instrument, delta)))
+    }
+    /// [`Ctx::order_target`] for a position worth `value` (signed, in the account currency) at
+    /// the last price and the instrument's multiplier. `None` without a price.
+    fn order_target_value(&mut self, instrument: InstrumentId, value: Decimal) -> Option<OrderId> {
+        let inst = self.instruments().get(instrument.index())?;
+        let unit = self.last_price(instrument)? * inst.multiplier;
+        if unit <= Decimal::ZERO {
+            return None;
+        }
+        let target = inst.round_qty(value / unit);
+        self.order_target(instrument, target)
+    }
+    /// [`Ctx::order_target_value`] for `fraction` of the equity (`0.1` = 10 %, negative:
+    /// short).
+    fn order_target_percent(
+        &mut self,
+        instrument: InstrumentId,
+        fraction: Decimal,
+    ) -> Option<OrderId> {
+        let value = self.equity() * fraction;
+        self.order_target_value(instrument, value)
+    }
+    /// Cancel the open orders of `instrument` and flatten its position with a market order.
+    fn close_position(&mut self, instrument: InstrumentId) -> Option<OrderId> {
+        self.cancel_all(Some(instrument));
+        let q = self.position(instrument);
+        (!q.is_zero()).then(|| self.submit(OrderRequest::market_signed(instrument, -q)))
     }
 
     /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,

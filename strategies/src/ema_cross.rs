@@ -16,7 +16,7 @@
 //! default every instrument).
 
 use rust_decimal::Decimal;
-use tickline_engine::domain::{Bar, InstrumentId, OrderRequest};
+use tickline_engine::domain::{Bar, InstrumentId};
 use tickline_engine::params::{ParamError, Params};
 use tickline_engine::strategy::{Ctx, LogLevel, Strategy};
 
@@ -146,23 +146,12 @@ impl Strategy for EmaCross {
 }
 
 impl EmaCross {
-    /// Order the difference between `target` and the current position. Kept out of line:
-    /// crosses are rare, and inlined this would make every bar pay for its registers.
+    /// Order the difference between `target` and the position plus the working orders (so a
+    /// cross that arrives before an earlier order filled, live, does not over-trade). Kept
+    /// out of line: crosses are rare, and inlined this would make every bar pay for its
+    /// registers.
     #[inline(never)]
     fn go_to(&self, instrument: InstrumentId, target: Decimal, ctx: &mut dyn Ctx) {
-        // Count working orders too, so a cross that arrives before an earlier order filled
-        // (live) does not over-trade.
-        let mut current = ctx.position(instrument);
-        for id in ctx.open_orders() {
-            if let Some(o) = ctx.order(*id)
-                && o.request.instrument == instrument
-            {
-                current += o.signed_remaining();
-            }
-        }
-        let delta = target - current;
-        if !delta.is_zero() {
-            ctx.submit(OrderRequest::market_signed(instrument, delta));
-        }
+        ctx.order_target(instrument, target);
     }
 }

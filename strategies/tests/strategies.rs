@@ -10,6 +10,7 @@ use tickline_engine::domain::{
     Bar, ClientOrderId, ExecId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest,
     OrderType, Side, TimeInForce, Ts,
 };
+use tickline_engine::history::{BarHistory, BarWindow};
 use tickline_engine::order::{Order, OrderState, OrderUpdate};
 use tickline_engine::portfolio::Portfolio;
 use tickline_engine::risk::{KillSwitchState, Refusal, RefusalReason};
@@ -53,6 +54,8 @@ struct FakeCtx {
     next_timer: u64,
     /// Allocations counted inside strategy hooks run through [`on_bar`] / [`deliver`].
     hook_allocations: u64,
+    /// Bars shown through [`on_bar`], as the kernel keeps them.
+    history: BarHistory,
 }
 
 const CAPACITY: usize = 4096;
@@ -79,6 +82,7 @@ impl FakeCtx {
             logs: Vec::with_capacity(CAPACITY),
             next_timer: 1,
             hook_allocations: 0,
+            history: BarHistory::default(),
         }
     }
 
@@ -229,6 +233,12 @@ impl Ctx for FakeCtx {
     fn kill_switch(&self) -> KillSwitchState {
         KillSwitchState::Active
     }
+    fn history(&self, instrument: InstrumentId, n: usize) -> BarWindow<'_> {
+        self.history.window(instrument, n)
+    }
+    fn keep_history(&mut self, bars: usize) {
+        self.history.keep(self.instruments.len(), bars);
+    }
     fn submit(&mut self, request: OrderRequest) -> OrderId {
         let id = OrderId(self.orders.len() as u64 + 1);
         self.orders.push(Order {
@@ -316,6 +326,7 @@ fn flat_bar(i: i64, close: f64) -> Bar {
 /// Show one bar to the strategy; returns what it did.
 fn on_bar(s: &mut dyn Strategy, ctx: &mut FakeCtx, b: &Bar) -> Vec<Action> {
     ctx.now = b.ts_end;
+    ctx.history.push(b);
     let before = allocations();
     s.on_bar(b, ctx);
     ctx.hook_allocations += allocations() - before;

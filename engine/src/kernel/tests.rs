@@ -377,3 +377,94 @@ fn kill_switch_halts_trading_and_cancels_open_orders() {
 }
 
 mod live;
+
+#[test]
+fn sizing_helpers_trade_to_their_targets() {
+    let seen_state = Arc::new(Mutex::new(Vec::new()));
+    let state = seen_state.clone();
+    let mut h = harness(
+        KernelConfig::default(),
+        TestExec::default(),
+        Box::new(move |k, bar, ctx| {
+            let i = bar.instrument;
+            state.lock().unwrap().push((
+                k,
+                ctx.position(i),
+                ctx.position_avg_price(i),
+                ctx.open_quantity(i),
+            ));
+            let id = match k {
+                // 10 % of 100,000 at 100: 100 shares (the fill comes at this close).
+                1 => ctx.order_target_percent(i, dec!(0.10)),
+                // Asked again at the same price: nothing more to do (a percent target
+                // rebalances when the price moves).
+                2 => ctx.order_target_percent(i, dec!(0.10)),
+                3 => ctx.order_target(i, dec!(400)),
+                // 5,000 at 104: 48.07 → 48 shares, toward zero.
+                4 => ctx.order_target_value(i, dec!(5000)),
+                5 => ctx.close_position(i),
+                6 => ctx.close_position(i),
+                _ => None,
+            };
+            assert_eq!(
+                id.is_some(),
+                matches!(k, 1 | 3 | 4 | 5),
+                "bar {k}: an order only when the target differs"
+            );
+        }),
+        vec![],
+    );
+    for (k, close) in [100.0, 100.0, 100.0, 103.0, 104.0, 105.0, 106.0]
+        .iter()
+        .enumerate()
+    {
+        h.kernel.on_bar(&bar(k as i64, *close));
+    }
+    h.kernel.stop();
+    let fills: Vec<String> = log(&h).into_iter().filter(|l| l.contains("fill")).collect();
+    assert_eq!(
+        fills,
+        [
+            "order 1 Filled fill 100@100 pos=100",
+            "order 2 Filled fill 300@103 pos=400",
+            "order 3 Filled fill 352@104 pos=48",
+            "order 4 Filled fill 48@105 pos=0",
+        ]
+    );
+    let seen = seen_state.lock().unwrap();
+    assert_eq!(seen[2], (2, dec!(100), Some(dec!(100)), dec!(0)));
+    assert_eq!(seen[6].1, dec!(0));
+    assert_eq!(seen[6].2, None, "flat: no average price");
+}
+
+#[test]
+fn history_is_the_last_kept_bars_including_the_one_shown() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let mut h = harness(
+        KernelConfig::default(),
+        TestExec::default(),
+        Box::new(move |k, bar, ctx| {
+            if k == 0 {
+                assert!(
+                    ctx.history(bar.instrument, 5).is_empty(),
+                    "nothing kept yet"
+                );
+                ctx.keep_history(3);
+            }
+            let w = ctx.history(bar.instrument, 10);
+            s.lock().unwrap().push(w.closes().collect::<Vec<_>>());
+            if let Some(last) = w.last() {
+                assert_eq!(last.ts_end, bar.ts_end, "the bar being shown is the newest");
+            }
+        }),
+        vec![],
+    );
+    for k in 0..5 {
+        h.kernel.on_bar(&bar(k, 100.0 + k as f64));
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0], Vec::<f64>::new());
+    assert_eq!(seen[1], [101.0]);
+    assert_eq!(seen[4], [102.0, 103.0, 104.0]);
+}
