@@ -13,6 +13,7 @@ use tickline_backtest::output::{RunInfo, config_name, write_results};
 use tickline_backtest::runner::{BacktestInput, run_backtest};
 use tickline_data::LoadOptions;
 use tickline_engine::kernel::KernelConfig;
+use tickline_strategies::Registry;
 
 use crate::{Failure, UserError};
 
@@ -142,7 +143,7 @@ pub fn params_line(params: &toml::Table) -> String {
         .replace('\n', ", ")
 }
 
-pub fn run(args: BacktestArgs) -> Result<(), Failure> {
+pub fn run(args: BacktestArgs, registry: &Registry) -> Result<(), Failure> {
     let mut cfg = load_config(args.config.as_deref(), args.strategy.as_deref(), &args.set)?;
     if !args.data.is_empty() {
         cfg.data.paths = args.data.clone();
@@ -150,7 +151,8 @@ pub fn run(args: BacktestArgs) -> Result<(), Failure> {
     if let Some(out) = &args.out {
         cfg.output.dir = out.clone();
     }
-    let strategy = tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)
+    let strategy = registry
+        .build(&cfg.strategy.name, &cfg.strategy.params)
         .map_err(UserError::from)?;
 
     let LoadedData {

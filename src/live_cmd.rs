@@ -30,6 +30,7 @@ use tickline_ibkr::{Maintenance, Region};
 use tickline_live::journal::{Journal, LiveJournal, NewRun};
 use tickline_live::runner::{LiveOutcome, LiveRun, LiveSettings, RunMode};
 use tickline_live::venue::{AccountInfo, VenueError};
+use tickline_strategies::Registry;
 
 use crate::backtest_cmd::read_config;
 use crate::journal_cmd::failure;
@@ -124,18 +125,18 @@ pub struct LiveArgs {
     live: bool,
 }
 
-pub fn paper(args: PaperArgs) -> Result<(), Failure> {
-    run(&args.run, RunMode::Paper, false)
+pub fn paper(args: PaperArgs, registry: &Registry) -> Result<(), Failure> {
+    run(&args.run, RunMode::Paper, false, registry)
 }
 
-pub fn live(args: LiveArgs) -> Result<(), Failure> {
+pub fn live(args: LiveArgs, registry: &Registry) -> Result<(), Failure> {
     if args.run.url.is_none() && args.run.oauth_config.is_none() {
         return Err(UserError(anyhow!(
             "tickline live needs --url (a Client Portal Gateway) or --oauth-config; for the embedded emulator use tickline paper"
         ))
         .into());
     }
-    run(&args.run, RunMode::Live, args.live)
+    run(&args.run, RunMode::Live, args.live, registry)
 }
 
 /// Parse `30s`, `5m`, `1h`, `250ms` or a bare number of seconds.
@@ -234,6 +235,8 @@ fn instruments(cfg: &AppConfig, symbols: &[String]) -> Result<Vec<Instrument>, U
 /// Everything decided before touching the network.
 struct Plan {
     mode: RunMode,
+    /// The strategies this binary knows.
+    registry: Registry,
     cfg: AppConfig,
     instruments: Vec<Instrument>,
     settings: LiveSettings,
@@ -243,7 +246,7 @@ struct Plan {
     journal: PathBuf,
 }
 
-fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
+fn plan(args: &RunArgs, mode: RunMode, registry: &Registry) -> Result<Plan, UserError> {
     let embedded = args.url.is_none() && args.oauth_config.is_none();
     if args.url.is_some() && args.oauth_config.is_some() {
         return Err(UserError(anyhow!(
@@ -256,7 +259,7 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
     let cfg = load_config(args, embedded)?;
     let instruments = instruments(&cfg, &args.symbols)?;
     // Build once to report bad strategy names / parameters before connecting.
-    tickline_strategies::build(&cfg.strategy.name, &cfg.strategy.params)?;
+    registry.build(&cfg.strategy.name, &cfg.strategy.params)?;
     let live = &cfg.live;
     let bar = match args.bar_seconds {
         Some(v) => seconds("--bar-seconds", v)?,
@@ -312,6 +315,7 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
         .unwrap_or_else(|| out_dir.join("journal.sqlite"));
     Ok(Plan {
         mode,
+        registry: registry.clone(),
         cfg,
         instruments,
         settings,
@@ -322,8 +326,13 @@ fn plan(args: &RunArgs, mode: RunMode) -> Result<Plan, UserError> {
     })
 }
 
-fn run(args: &RunArgs, mode: RunMode, allow_flag: bool) -> Result<(), Failure> {
-    let plan = plan(args, mode)?;
+fn run(
+    args: &RunArgs,
+    mode: RunMode,
+    allow_flag: bool,
+    registry: &Registry,
+) -> Result<(), Failure> {
+    let plan = plan(args, mode, registry)?;
     std::fs::create_dir_all(&plan.out_dir)
         .with_context(|| format!("creating {}", plan.out_dir.display()))
         .map_err(Failure::User)?;
@@ -576,7 +585,9 @@ async fn trade(
         .await
         .map_err(|e| venue_failure("setting up the IBKR venue", e))?;
 
-    let strategy = tickline_strategies::build(&plan.cfg.strategy.name, &plan.cfg.strategy.params)
+    let strategy = plan
+        .registry
+        .build(&plan.cfg.strategy.name, &plan.cfg.strategy.params)
         .map_err(UserError::from)?;
     let kernel = KernelConfig {
         initial_cash: plan.cfg.portfolio.cash,

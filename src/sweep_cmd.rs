@@ -20,6 +20,7 @@ use crate::backtest_cmd::{
     LoadedData, broker_details, kernel_config, load_config, load_data, params_line,
 };
 use crate::{Failure, UserError};
+use tickline_strategies::Registry;
 
 /// What to sweep: shared by `sweep` and `walkforward`.
 #[derive(Args, Clone)]
@@ -135,7 +136,7 @@ pub struct Prepared {
 }
 
 /// Load configuration and bars (once; every run borrows them).
-pub fn prepare(space: &SpaceArgs) -> Result<Prepared, UserError> {
+pub fn prepare(space: &SpaceArgs, registry: &Registry) -> Result<Prepared, UserError> {
     let mut cfg = load_config(
         space.config.as_deref(),
         space.strategy.as_deref(),
@@ -144,9 +145,9 @@ pub fn prepare(space: &SpaceArgs) -> Result<Prepared, UserError> {
     if !space.data.is_empty() {
         cfg.data.paths = space.data.clone();
     }
-    if tickline_strategies::registry::find(&cfg.strategy.name).is_none() {
+    if registry.find(&cfg.strategy.name).is_none() {
         // Reports the unknown name with the valid ones.
-        tickline_strategies::build(&cfg.strategy.name, &toml::Table::new())?;
+        registry.build(&cfg.strategy.name, &toml::Table::new())?;
     }
     let paths = cfg.data.paths.clone();
     let data = load_data(&cfg, &paths)?;
@@ -205,9 +206,12 @@ pub fn spec_of(
 
 /// The registry's builder for `name`, as the sweep library wants it.
 pub fn builder(
+    registry: &Registry,
     name: String,
-) -> impl Fn(&toml::Table) -> Result<Box<dyn tickline_engine::strategy::Strategy>, String> + Sync {
-    move |params| tickline_strategies::build(&name, params).map_err(|e| e.to_string())
+) -> impl Fn(&toml::Table) -> Result<Box<dyn tickline_engine::strategy::Strategy>, String> + Sync + use<>
+{
+    let registry = registry.clone();
+    move |params| registry.build(&name, params).map_err(|e| e.to_string())
 }
 
 /// A progress bar over `n` runs (hidden when quiet).
@@ -226,7 +230,7 @@ pub fn progress_bar(n: u64, quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
-pub fn run(args: SweepArgs) -> Result<(), Failure> {
+pub fn run(args: SweepArgs, registry: &Registry) -> Result<(), Failure> {
     if let Some(SweepCommand::Merge { dir, out, top }) = args.command {
         return merge(&dir, out.as_deref().unwrap_or(&dir), top);
     }
@@ -239,7 +243,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         std::env::var(k).ok()
     })
     .map_err(UserError::from)?;
-    let prep = prepare(&space)?;
+    let prep = prepare(&space, registry)?;
 
     // Datasets: one portfolio of all files, or one per file.
     let per_file: Vec<(String, std::ops::Range<usize>)> = if args.per_file {
@@ -273,7 +277,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         args.heatmap.as_deref(),
     )?;
     let plan = Plan::new(spec).map_err(UserError::from)?;
-    let build = builder(prep.cfg.strategy.name.clone());
+    let build = builder(registry, prep.cfg.strategy.name.clone());
     let settings = RunSettings {
         kernel: kernel_config(&prep.cfg),
         broker: prep.cfg.broker.clone(),

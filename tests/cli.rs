@@ -244,6 +244,17 @@ fn readme_example_is_the_channel_strategy() {
         readme.contains(body.trim_start_matches('\n')),
         "README example out of date"
     );
+    // The strategy-crate template's wiring, as the README shows it.
+    let main = std::fs::read_to_string(repo().join("examples/strategy-crate/src/main.rs")).unwrap();
+    let wiring: String = main
+        .lines()
+        .filter(|l| !l.starts_with("//!"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        readme.contains(wiring.trim_matches('\n')),
+        "README's strategy-crate example out of date"
+    );
     let out = tempfile::tempdir().unwrap();
     let args = [
         "backtest",

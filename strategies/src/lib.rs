@@ -1,5 +1,5 @@
 //! Tickline strategies: streaming indicators and example strategies, chosen by name through
-//! the [`registry`].
+//! a [`Registry`] (the bundled ones, plus whatever a user crate registers).
 
 pub mod channel;
 pub mod donchian_breakout;
@@ -8,4 +8,4 @@ pub mod indicators;
 pub mod registry;
 pub mod rsi_reversion;
 
-pub use registry::{REGISTRY, StrategyError, StrategyInfo, build};
+pub use registry::{REGISTRY, Registry, StrategyError, StrategyInfo};

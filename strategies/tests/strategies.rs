@@ -18,7 +18,11 @@ use tickline_engine::strategy::{Ctx, LogLevel, Strategy, TimerId};
 use tickline_strategies::donchian_breakout::DonchianBreakout;
 use tickline_strategies::ema_cross::EmaCross;
 use tickline_strategies::rsi_reversion::RsiReversion;
-use tickline_strategies::{REGISTRY, StrategyError, build};
+use tickline_strategies::{REGISTRY, Registry, StrategyError};
+
+fn build(name: &str, params: &toml::Table) -> Result<Box<dyn Strategy>, StrategyError> {
+    Registry::bundled().build(name, params)
+}
 
 // ================================================================ counting allocator
 
