@@ -9,10 +9,11 @@ use comfy_table::{Cell, CellAlignment, Table, presets};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tickline_backtest::config::{AppConfig, DEFAULT_CONFIG};
-use tickline_backtest::output::{RunInfo, config_name, write_results};
+use tickline_backtest::output::{RunInfo, config_name, refusals, refusals_line, write_results};
 use tickline_backtest::runner::{BacktestInput, run_backtest};
 use tickline_data::LoadOptions;
 use tickline_engine::kernel::KernelConfig;
+use tickline_engine::risk::KillSwitchState;
 use tickline_strategies::Registry;
 
 use crate::{Failure, UserError};
@@ -40,6 +41,10 @@ pub struct BacktestArgs {
     /// Print less (no progress bar, no table).
     #[arg(long, short)]
     quiet: bool,
+    /// Fail (exit code 1, after writing the results) when the risk layer refused any order
+    /// or the kill switch left `Active`.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// The configuration with `--strategy` and `--set` applied (shared with `sweep`).
@@ -215,6 +220,7 @@ pub fn run(args: BacktestArgs, registry: &Registry) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Internal(e.into()))?;
     let s = &written.summary;
+    let refused = refusals(&output.orders);
     if !args.quiet {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
@@ -258,6 +264,8 @@ pub fn run(args: BacktestArgs, registry: &Registry) -> Result<(), Failure> {
                 "orders / fills",
                 format!("{} / {}", output.orders.len(), s.fills),
             ),
+            ("risk refusals", refusals_line(&refused)),
+            ("kill switch", config_name(&output.kill_switch)),
         ];
         for (k, v) in rows {
             t.add_row(vec![
@@ -275,5 +283,40 @@ pub fn run(args: BacktestArgs, registry: &Registry) -> Result<(), Failure> {
         load_seconds,
         cfg.output.dir.display()
     );
+    strict_check(&refused, output.kill_switch, args.strict)
+}
+
+/// What a run's risk layer did, said where it changes the results: refused orders and a
+/// kill switch that left `Active` are a warning, or with `--strict` a failure.
+pub fn strict_check(
+    refused: &[(&str, usize)],
+    kill_switch: KillSwitchState,
+    strict: bool,
+) -> Result<(), Failure> {
+    let total: usize = refused.iter().map(|(_, n)| n).sum();
+    if total == 0 && kill_switch == KillSwitchState::Active {
+        return Ok(());
+    }
+    let mut parts = Vec::new();
+    if total > 0 {
+        parts.push(format!(
+            "the risk layer refused {} orders",
+            refusals_line(refused)
+        ));
+    }
+    if kill_switch != KillSwitchState::Active {
+        parts.push(format!(
+            "the kill switch ended {}",
+            config_name(&kill_switch)
+        ));
+    }
+    let what = format!(
+        "{}: the results are those of the orders that passed",
+        parts.join(" and ")
+    );
+    if strict {
+        return Err(Failure::Internal(anyhow!("--strict: {what}")));
+    }
+    eprintln!("warning: {what} (see audit.csv; --strict makes this an error)");
     Ok(())
 }

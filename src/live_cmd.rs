@@ -591,7 +591,7 @@ async fn trade(
         .map_err(UserError::from)?;
     let kernel = KernelConfig {
         initial_cash: plan.cfg.portfolio.cash,
-        risk: plan.cfg.risk.clone(),
+        risk: plan.cfg.live_risk().clone(),
         prompts: plan.cfg.prompts.clone(),
         client_id_prefix: restored.client_id_prefix.clone(),
         timezone: plan.cfg.timezone(),

@@ -140,6 +140,81 @@ fn overrides_change_the_run() {
     assert!(v["params"].as_str().unwrap().contains("fast = 5"));
 }
 
+/// Risk refusals change a backtest's results, so they are counted in the console summary and
+/// `summary.json`, warned about, and with `--strict` a failure (after the results are written).
+#[test]
+fn risk_refusals_are_visible_and_strict_fails_on_them() {
+    let (dir, data) = workspace();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = tickline(dir.path(), &args);
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (o, summary)
+    };
+    // The bundled config's [risk] has every limit off: nothing refused, no warning.
+    let (o, s) = run("plain", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        table.contains("risk refusals") && table.contains("Active"),
+        "{table}"
+    );
+    assert_eq!(s["refused"], serde_json::json!({}));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+
+    let limit = ["--set", "risk.max_order_quantity=50"];
+    let (o, s) = run("limited", &limit);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let n = s["refused"]["max_order_quantity"].as_u64().unwrap_or(0);
+    assert!(n > 0, "{s}");
+    let line = format!("{n} (max_order_quantity {n})");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&line),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        stderr(&o).contains(&format!("warning: the risk layer refused {line} orders")),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut strict = limit.to_vec();
+    strict.push("--strict");
+    let (o, s) = run("strict", &strict);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: --strict: the risk layer refused"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        s["refused"]["max_order_quantity"].as_u64(),
+        Some(n),
+        "results written first"
+    );
+
+    // A tripped kill switch is reported too.
+    let (o, s) = run("halted", &["--set", "risk.max_drawdown=0.001", "--strict"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the kill switch ended Halted"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(s["kill_switch"], "Halted");
+}
+
 #[test]
 fn strategies_lists_the_registry() {
     let o = tickline(&repo(), &["strategies"]);

@@ -209,6 +209,9 @@ pub struct LiveSection {
     /// Send the market-data subscriptions again this often: IBKR ends an `smd`
     /// subscription silently after about 15 minutes unless it is renewed.
     pub md_renew_secs: f64,
+    /// The risk limits of paper and live runs, in place of `[risk]` (which backtests use):
+    /// protective limits for real orders need not cap a backtest's sizing.
+    pub risk: Option<RiskConfig>,
     pub maintenance: MaintenanceSchedule,
     /// `tickline live` may trade a non-paper account only with this and `--live`.
     pub allow_live: bool,
@@ -229,6 +232,7 @@ impl Default for LiveSection {
             stop_timeout_secs: 15.0,
             penalty_pause_secs: 600.0,
             md_renew_secs: 600.0,
+            risk: None,
             maintenance: MaintenanceSchedule::Auto,
             allow_live: false,
         }
@@ -289,6 +293,11 @@ pub enum ConfigError {
 }
 
 impl AppConfig {
+    /// The risk limits of a paper or live run: `[live.risk]` when given, else `[risk]`.
+    pub fn live_risk(&self) -> &RiskConfig {
+        self.live.risk.as_ref().unwrap_or(&self.risk)
+    }
+
     /// Read a config file, apply `--set` overrides, validate.
     pub fn load(path: &Path, overrides: &[String]) -> Result<AppConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -391,13 +400,18 @@ impl AppConfig {
                 format!("must be in (0, 1], got {f}"),
             ));
         }
-        if let Some(d) = self.risk.max_drawdown
-            && (d <= Decimal::ZERO || d >= Decimal::ONE)
-        {
-            return Err(invalid(
-                "risk.max_drawdown",
-                format!("must be a fraction in (0, 1), got {d}"),
-            ));
+        for (section, risk) in [
+            ("risk", Some(&self.risk)),
+            ("live.risk", self.live.risk.as_ref()),
+        ] {
+            if let Some(d) = risk.and_then(|r| r.max_drawdown)
+                && (d <= Decimal::ZERO || d >= Decimal::ONE)
+            {
+                return Err(invalid(
+                    &format!("{section}.max_drawdown"),
+                    format!("must be a fraction in (0, 1), got {d}"),
+                ));
+            }
         }
         let live = &self.live;
         for (key, v, min) in [

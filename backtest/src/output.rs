@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::report;
 use crate::runner::BacktestOutput;
 use crate::stats::{StatsInput, Summary, compute_summary, rfc3339, round_trips};
+use tickline_engine::order::Order;
 
 /// Errors writing results.
 #[derive(Debug, thiserror::Error)]
@@ -76,8 +77,40 @@ pub fn summary_json(summary: &Summary, out: &BacktestOutput, info: &RunInfo) -> 
         m.insert("kill_switch".into(), config_name(&out.kill_switch).into());
         m.insert("orders".into(), out.orders.len().into());
         m.insert("audit_records".into(), out.audit.len().into());
+        let refused = refusals(&out.orders);
+        m.insert(
+            "refused".into(),
+            refused
+                .iter()
+                .map(|(c, n)| (c.to_string(), serde_json::Value::from(*n)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        );
     }
     v
+}
+
+/// Orders the risk layer refused, counted by check (most first, then by name).
+pub fn refusals(orders: &[Order]) -> Vec<(&'static str, usize)> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for r in orders.iter().filter_map(|o| o.refusal.as_deref()) {
+        match counts.iter_mut().find(|(check, _)| *check == r.check) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.check, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    counts
+}
+
+/// [`refusals`] as one line: `12 (max_position 10, max_drawdown 2)`, or `0`.
+pub fn refusals_line(counts: &[(&str, usize)]) -> String {
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return "0".into();
+    }
+    let by: Vec<String> = counts.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    format!("{total} ({})", by.join(", "))
 }
 
 /// An enum value as the configuration (serde) spells it: `next-open`, `ibkr-fixed`.

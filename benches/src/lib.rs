@@ -20,7 +20,7 @@ pub fn series(symbol: &str, bars: usize, seed: u64) -> BarSeries {
     })
 }
 
-/// 10 M of cash and the default config's risk limits, so the risk chain does real work per
+/// 10 M of cash and the default config's `[live.risk]` limits, so the risk chain does real work per
 /// order and the kill switch watches equity at every bar.
 pub fn kernel_config() -> KernelConfig {
     KernelConfig {
