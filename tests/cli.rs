@@ -204,6 +204,22 @@ fn risk_refusals_are_visible_and_strict_fails_on_them() {
         "results written first"
     );
 
+    // Buying power (the bundled config's Reg T margin account): 1,000 of cash cannot buy
+    // 100 shares of a 190 stock; a cash account cannot go short.
+    let (o, s) = run("poor", &["--set", "portfolio.cash=1000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        s["refused"]["buying_power"].as_u64().unwrap_or(0) > 0,
+        "{s}"
+    );
+    assert_eq!(s["fills"], 0, "{s}");
+    let (_, s) = run("cash", &["--set", "risk.account=\"cash\""]);
+    assert!(
+        s["refused"]["buying_power"].as_u64().unwrap_or(0) > 0,
+        "{s}"
+    );
+    assert!(s["fills"].as_u64().unwrap_or(0) > 0, "the longs trade: {s}");
+
     // A tripped kill switch is reported too.
     let (o, s) = run("halted", &["--set", "risk.max_drawdown=0.001", "--strict"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

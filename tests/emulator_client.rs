@@ -214,8 +214,8 @@ async fn long_history_is_read_in_pages() {
         .start_before(client.venue_now())
         .timestamp_millis();
     let paging = tickline_ibkr::HistoryPaging {
-        max_bars: None,
         since_ms: Some(since),
+        ..tickline_ibkr::HistoryPaging::default()
     };
     let all = client.history_paged(&req, paging).await.expect("paged");
     assert!(

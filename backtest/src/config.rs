@@ -412,6 +412,14 @@ impl AppConfig {
                     format!("must be a fraction in (0, 1), got {d}"),
                 ));
             }
+            if let Some(m) = risk.and_then(|r| r.initial_margin)
+                && (m <= Decimal::ZERO || m > Decimal::ONE)
+            {
+                return Err(invalid(
+                    &format!("{section}.initial_margin"),
+                    format!("must be a fraction in (0, 1], got {m}"),
+                ));
+            }
         }
         let live = &self.live;
         for (key, v, min) in [

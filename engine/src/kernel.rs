@@ -993,6 +993,7 @@ impl Kernel {
     fn risk_context<'a>(
         om: &OrderManager,
         portfolio: &Portfolio,
+        instruments: &[Instrument],
         inst: &'a Instrument,
         now: Ts,
         exclude: Option<OrderId>,
@@ -1001,6 +1002,17 @@ impl Kernel {
         if let Some(o) = exclude.and_then(|id| om.get(id)) {
             open_qty -= o.signed_remaining();
         }
+        let (per_contract_margin, per_contract_exposure) = portfolio
+            .positions()
+            .iter()
+            .filter(|p| !p.is_flat())
+            .filter_map(|p| {
+                let m = instruments.get(p.instrument.index())?.initial_margin?;
+                Some((p.quantity.abs() * m, p.market_value().abs()))
+            })
+            .fold((Decimal::ZERO, Decimal::ZERO), |(a, b), (m, v)| {
+                (a + m, b + v)
+            });
         RiskContext {
             now,
             instrument: inst,
@@ -1009,6 +1021,8 @@ impl Kernel {
             open_order_qty: open_qty,
             open_orders: om.open_count(),
             gross_exposure: portfolio.gross_exposure(),
+            per_contract_margin,
+            per_contract_exposure,
             equity: portfolio.equity(),
         }
     }
@@ -1040,7 +1054,14 @@ impl Kernel {
             });
         }
         let req = Self::normalize(inst, req);
-        let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, None);
+        let ctx = Self::risk_context(
+            &self.om,
+            &self.portfolio,
+            &self.instruments,
+            inst,
+            now,
+            None,
+        );
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {
@@ -1122,7 +1143,14 @@ impl Kernel {
                 ),
             );
         }
-        let ctx = Self::risk_context(&self.om, &self.portfolio, inst, now, Some(id));
+        let ctx = Self::risk_context(
+            &self.om,
+            &self.portfolio,
+            &self.instruments,
+            inst,
+            now,
+            Some(id),
+        );
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {

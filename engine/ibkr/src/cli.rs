@@ -298,8 +298,8 @@ pub async fn run_with_input(
                 .map_or_else(|| conid.to_string(), |i| i.symbol);
             // The whole period, past IBKR's bars-per-answer limit.
             let paging = crate::HistoryPaging {
-                max_bars: None,
-                since_ms: Some(period.start_before(client.venue_now()).timestamp_millis()),
+                window: Some(period),
+                ..crate::HistoryPaging::default()
             };
             let series = client.history_series(&req, paging, &symbol).await?;
             history_output(&series, file.as_deref(), json, out)

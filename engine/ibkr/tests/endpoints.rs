@@ -722,7 +722,7 @@ async fn history_pages_back_past_the_per_answer_limit() {
             &req,
             tickline_ibkr::HistoryPaging {
                 max_bars: Some(10_000),
-                since_ms: None,
+                ..tickline_ibkr::HistoryPaging::default()
             },
         )
         .await
@@ -760,7 +760,7 @@ async fn history_pages_back_past_the_per_answer_limit() {
             &req,
             tickline_ibkr::HistoryPaging {
                 max_bars: Some(1500),
-                since_ms: None,
+                ..tickline_ibkr::HistoryPaging::default()
             },
         )
         .await
@@ -786,8 +786,8 @@ async fn history_pages_back_past_the_per_answer_limit() {
         .history_paged(
             &req,
             tickline_ibkr::HistoryPaging {
-                max_bars: None,
                 since_ms: Some(since),
+                ..tickline_ibkr::HistoryPaging::default()
             },
         )
         .await
@@ -804,10 +804,32 @@ async fn history_pages_back_past_the_per_answer_limit() {
             &req,
             tickline_ibkr::HistoryPaging {
                 max_bars: Some(5000),
-                since_ms: None,
+                ..tickline_ibkr::HistoryPaging::default()
             },
         )
         .await
         .expect("no data further back is the end, not an error");
     assert_eq!(deeper.data.len(), 1000);
+
+    // A window anchored on the newest bar (not on a clock): one day of minutes back from
+    // the end of the newest bar, over two pages.
+    let server = MockServer::with_session().await;
+    server.route_seq(
+        "GET",
+        PATH,
+        vec![minute_page(1000, now), minute_page(1000, page1_oldest)],
+    );
+    let client = common::client(&server);
+    let day = client
+        .history_paged(
+            &req,
+            tickline_ibkr::HistoryPaging {
+                window: Some("1d".parse().unwrap()),
+                ..tickline_ibkr::HistoryPaging::default()
+            },
+        )
+        .await
+        .expect("window");
+    assert_eq!(day.data.len(), 1440);
+    assert_eq!(day.data[0].t, now + 60_000 - 86_400_000);
 }

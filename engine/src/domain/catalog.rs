@@ -94,17 +94,22 @@ pub fn builtin_instruments() -> Vec<Instrument> {
             one,
             ny,
         ),
-        def(
-            "ES",
-            495512563,
-            SecType::Fut,
-            "CME",
-            "USD",
-            Decimal::new(25, 2),
-            one,
-            Decimal::from(50),
-            chi,
-        ),
+        {
+            let mut es = def(
+                "ES",
+                495512563,
+                SecType::Fut,
+                "CME",
+                "USD",
+                Decimal::new(25, 2),
+                one,
+                Decimal::from(50),
+                chi,
+            );
+            // CME's initial margin for one E-mini S&P 500 contract, roughly (it changes).
+            es.initial_margin = Some(Decimal::from(15_000));
+            es
+        },
         def(
             "EUR.USD",
             12087792,

@@ -90,6 +90,10 @@ pub struct Instrument {
     /// Exchange time zone (IANA name), for sessions and naive timestamps.
     #[serde(default = "default_tz")]
     pub timezone: String,
+    /// Initial margin per contract (futures), in the account currency. Without it a margin
+    /// account holds `[risk] initial_margin` of the position's value.
+    #[serde(default)]
+    pub initial_margin: Option<Decimal>,
     /// `10^price_scale` as f64: converts an f64 price to a Decimal mantissa in O(1).
     #[serde(skip)]
     price_factor: f64,
@@ -139,6 +143,7 @@ impl Instrument {
             lot_size: Decimal::ONE,
             multiplier: Decimal::ONE,
             timezone: default_tz(),
+            initial_margin: None,
             price_factor: 0.0,
             price_scale: 0,
             tick_dp: None,

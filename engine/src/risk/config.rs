@@ -37,4 +37,23 @@ pub struct RiskConfig {
     /// What the kill switch does when tripped: "halt" (default) or "reduce".
     #[serde(default)]
     pub kill_switch_action: KillSwitchAction,
+    /// The account's type, for the buying-power check (off when absent).
+    pub account: Option<AccountKind>,
+    /// Margin accounts: the fraction of a position's value held as initial margin (Reg T:
+    /// 0.5, so buying power is twice the equity). Futures with a per-contract
+    /// `initial_margin` use that instead. Default 0.5.
+    pub initial_margin: Option<Decimal>,
 }
+
+/// What an account may hold, for the buying-power check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// Positions are paid in full from cash; no short sales.
+    Cash,
+    /// Positions need their initial margin; short sales allowed.
+    Margin,
+}
+
+/// Reg T initial margin for stocks.
+pub const REG_T_INITIAL_MARGIN: Decimal = Decimal::from_parts(5, 0, 0, false, 1);

@@ -8,8 +8,10 @@
 //! Checks, in order: kill switch (Active / Reducing / Halted), entry pause (live link
 //! degraded: only exposure-reducing orders), order validity, max order
 //! quantity, max order notional, price band vs last price, max position per instrument, max
-//! gross exposure, max open orders, max orders per second. Each is off unless configured.
+//! gross exposure, max open orders, buying power (cash or margin account), max orders per
+//! second. Each is off unless configured.
 
+mod buying_power;
 mod config;
 mod entry_pause;
 mod kill_switch;
@@ -24,7 +26,8 @@ mod validity;
 
 use rust_decimal::Decimal;
 
-pub use config::{KillSwitchAction, RiskConfig};
+pub use buying_power::BuyingPower;
+pub use config::{AccountKind, KillSwitchAction, REG_T_INITIAL_MARGIN, RiskConfig};
 pub use entry_pause::{EntryPause, PauseReason};
 pub use kill_switch::{KillSwitch, KillSwitchChange, KillSwitchState};
 pub use max_gross_exposure::MaxGrossExposure;
@@ -66,6 +69,10 @@ pub struct RiskContext<'a> {
     pub open_orders: usize,
     /// Σ |market value| of all positions.
     pub gross_exposure: Decimal,
+    /// Σ |contracts| × per-contract initial margin over the positions whose instrument has
+    /// one (futures), and Σ |market value| of those positions.
+    pub per_contract_margin: Decimal,
+    pub per_contract_exposure: Decimal,
     pub equity: Decimal,
 }
 
@@ -134,6 +141,14 @@ pub enum RefusalReason {
     OrderRate { count: usize, limit: usize },
     #[error("new entries are paused ({reason}): only orders that reduce the position pass")]
     EntriesPaused { reason: PauseReason },
+    #[error(
+        "a cash account cannot sell short (the position would be {position}); use a margin account"
+    )]
+    ShortSaleNeedsMargin { position: Decimal },
+    #[error(
+        "not enough buying power: the book would need {required} of margin, the equity is {equity}"
+    )]
+    BuyingPower { required: Decimal, equity: Decimal },
 }
 
 /// A refused request: which check said no, and why.
@@ -182,6 +197,12 @@ impl RiskChain {
         }
         if let Some(limit) = cfg.max_open_orders {
             checks.push(Box::new(MaxOpenOrders { limit }));
+        }
+        if let Some(account) = cfg.account {
+            checks.push(Box::new(BuyingPower {
+                account,
+                initial_margin: cfg.initial_margin.unwrap_or(REG_T_INITIAL_MARGIN),
+            }));
         }
         RiskChain {
             kill_switch: KillSwitch::new(

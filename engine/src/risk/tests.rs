@@ -12,6 +12,8 @@ fn ctx(inst: &Instrument) -> RiskContext<'_> {
         open_order_qty: dec!(0),
         open_orders: 0,
         gross_exposure: dec!(0),
+        per_contract_margin: Decimal::ZERO,
+        per_contract_exposure: Decimal::ZERO,
         equity: dec!(100000),
     }
 }
@@ -28,6 +30,8 @@ fn full_config() -> RiskConfig {
         max_daily_loss: None,
         max_drawdown: None,
         kill_switch_action: KillSwitchAction::Halt,
+        account: None,
+        initial_margin: None,
     }
 }
 

@@ -8,7 +8,7 @@ use tickline_engine::domain::BarSeries;
 use crate::catalog;
 use crate::client::Client;
 use crate::error::IbkrError;
-use crate::marketdata::{Field, Snapshot, field_list, history_to_series};
+use crate::marketdata::{Field, Period, Snapshot, field_list, history_to_series};
 use crate::models::{HistoryRequest, HistoryResponse, UnsubscribeAllResponse, UnsubscribeResponse};
 use crate::transport::ApiRequest;
 
@@ -83,12 +83,14 @@ impl Client {
         let mut first = self.history(request).await?;
         let mut bars = std::mem::take(&mut first.data);
         bars.sort_by_key(|b| b.t);
+        let bar_ms = first.bar_length.unwrap_or(0).max(0) * 1_000;
+        let since = bars.last().and_then(|b| paging.since(b.t + bar_ms));
         let mut page_len = bars.len();
         for _ in 1..MAX_HISTORY_PAGES {
             let Some(oldest) = bars.first().map(|b| b.t) else {
                 break;
             };
-            if page_len < HISTORY_PAGE_BARS || paging.satisfied(bars.len(), oldest) {
+            if page_len < HISTORY_PAGE_BARS || paging.satisfied(bars.len(), oldest, since) {
                 break;
             }
             let Some(start) = chrono::DateTime::from_timestamp_millis(oldest) else {
@@ -111,7 +113,7 @@ impl Client {
             older.append(&mut bars);
             bars = older;
         }
-        if let Some(since) = paging.since_ms {
+        if let Some(since) = since {
             bars.retain(|b| b.t >= since);
         }
         if let Some(max) = paging.max_bars
@@ -188,21 +190,32 @@ pub const HISTORY_PAGE_BARS: usize = 1_000;
 /// A bound on the pages of one [`Client::history_paged`] read (200,000 bars).
 const MAX_HISTORY_PAGES: usize = 200;
 
-/// How far [`Client::history_paged`] reads back (both unset: one page).
+/// How far [`Client::history_paged`] reads back (all unset: one page).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HistoryPaging {
     /// Enough once this many bars are read; the newest are kept.
     pub max_bars: Option<usize>,
     /// Enough once a bar this old (UTC ms) is read; older bars are dropped.
     pub since_ms: Option<i64>,
+    /// Enough once this period, ending with the newest bar, is covered; older bars are
+    /// dropped (anchored on the data, not on a clock, so a skewed clock loses nothing).
+    pub window: Option<Period>,
 }
 
 impl HistoryPaging {
-    fn satisfied(&self, bars: usize, oldest_ms: i64) -> bool {
-        match (self.max_bars, self.since_ms) {
-            (None, None) => true,
-            (max, since) => max.is_some_and(|m| bars >= m) || since.is_some_and(|s| oldest_ms <= s),
+    /// The oldest time wanted, given the end (UTC ms) of the newest bar.
+    fn since(&self, newest_end_ms: i64) -> Option<i64> {
+        self.since_ms.or_else(|| {
+            let end = chrono::DateTime::from_timestamp_millis(newest_end_ms)?;
+            self.window.map(|p| p.start_before(end).timestamp_millis())
+        })
+    }
+
+    fn satisfied(&self, bars: usize, oldest_ms: i64, since: Option<i64>) -> bool {
+        if self.max_bars.is_none() && since.is_none() {
+            return true;
         }
+        self.max_bars.is_some_and(|m| bars >= m) || since.is_some_and(|s| oldest_ms <= s)
     }
 }
 

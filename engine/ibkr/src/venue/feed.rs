@@ -310,7 +310,7 @@ impl MarketFeed for IbkrFeed {
             req.outside_rth = Some(true);
             let paging = crate::HistoryPaging {
                 max_bars: Some(want),
-                since_ms: None,
+                ..crate::HistoryPaging::default()
             };
             let resp = client
                 .history_paged(&req, paging)

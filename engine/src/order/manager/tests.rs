@@ -18,6 +18,8 @@ fn approve(req: OrderRequest) -> Approved<OrderRequest> {
         open_order_qty: Decimal::ZERO,
         open_orders: 0,
         gross_exposure: Decimal::ZERO,
+        per_contract_margin: Decimal::ZERO,
+        per_contract_exposure: Decimal::ZERO,
         equity: dec!(100000),
     };
     RiskChain::permissive()
