@@ -991,13 +991,12 @@ impl Kernel {
     }
 
     fn risk_context<'a>(
-        om: &OrderManager,
-        portfolio: &Portfolio,
-        instruments: &[Instrument],
+        &self,
         inst: &'a Instrument,
         now: Ts,
         exclude: Option<OrderId>,
     ) -> RiskContext<'a> {
+        let (om, portfolio, instruments) = (&self.om, &self.portfolio, &self.instruments);
         let mut open_qty = om.open_qty(inst.id);
         if let Some(o) = exclude.and_then(|id| om.get(id)) {
             open_qty -= o.signed_remaining();
@@ -1054,14 +1053,7 @@ impl Kernel {
             });
         }
         let req = Self::normalize(inst, req);
-        let ctx = Self::risk_context(
-            &self.om,
-            &self.portfolio,
-            &self.instruments,
-            inst,
-            now,
-            None,
-        );
+        let ctx = self.risk_context(inst, now, None);
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {
@@ -1143,14 +1135,7 @@ impl Kernel {
                 ),
             );
         }
-        let ctx = Self::risk_context(
-            &self.om,
-            &self.portfolio,
-            &self.instruments,
-            inst,
-            now,
-            Some(id),
-        );
+        let ctx = self.risk_context(inst, now, Some(id));
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {
