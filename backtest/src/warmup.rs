@@ -5,8 +5,9 @@
 //! belong to the in-sample window. [`WarmUp`] wraps a strategy for the first `n` bars of a
 //! run: the strategy sees those bars (and any timers) as usual and updates its state, but every
 //! command it issues — submit, modify, cancel, timers — is discarded before it reaches the
-//! kernel, so no order exists, nothing is audited, and the account is untouched. Logging and
-//! [`Ctx::keep_history`] pass through. `on_start` runs in the same muted way except that its timers are kept (a strategy
+//! kernel, so no order exists, nothing is audited, and the account is untouched. Logging,
+//! [`Ctx::keep_history`] and [`Ctx::resample`] pass through; a higher-timeframe bar completed
+//! by the last warm-up bar is muted too. `on_start` runs in the same muted way except that its timers are kept (a strategy
 //! that schedules itself at start would otherwise never be called). `submit` returns ids from a range the kernel never hands out (counting down from
 //! `u64::MAX`); `ctx.order(id)` is `None` for them. From bar `n + 1` on the wrapper forwards
 //! everything unchanged.
@@ -19,6 +20,7 @@ use tickline_engine::domain::{
 use tickline_engine::history::BarWindow;
 use tickline_engine::order::{Order, OrderUpdate};
 use tickline_engine::portfolio::Portfolio;
+use tickline_engine::resample::Timeframe;
 use tickline_engine::risk::KillSwitchState;
 use tickline_engine::strategy::{Ctx, LogLevel, Strategy, Timer, TimerId};
 
@@ -27,6 +29,9 @@ pub struct WarmUp {
     inner: Box<dyn Strategy>,
     remaining: u64,
     discarded: u64,
+    /// `ctx.now()` at the last warm-up bar: higher-timeframe bars delivered at that same
+    /// moment are part of the warm-up too.
+    muted_until: Ts,
 }
 
 impl WarmUp {
@@ -35,6 +40,7 @@ impl WarmUp {
             inner,
             remaining: bars,
             discarded: 0,
+            muted_until: Ts::MIN,
         }
     }
 
@@ -88,6 +94,10 @@ impl Ctx for Muted<'_> {
     fn keep_history(&mut self, bars: usize) {
         // Kept: the warm-up bars are what the history is for.
         self.ctx.keep_history(bars);
+    }
+    fn resample(&mut self, timeframe: Timeframe) {
+        // Kept too: higher timeframes warm up like the rest.
+        self.ctx.resample(timeframe);
     }
     fn submit(&mut self, _request: OrderRequest) -> OrderId {
         OrderId(self.fake_id())
@@ -147,8 +157,23 @@ impl Strategy for WarmUp {
         self.call_keeping(ctx, true, |s, c| s.on_start(c));
     }
     fn on_bar(&mut self, bar: &Bar, ctx: &mut dyn Ctx) {
+        if self.warming() {
+            self.muted_until = ctx.now();
+        }
         self.call(ctx, |s, c| s.on_bar(bar, c));
         self.remaining = self.remaining.saturating_sub(1);
+    }
+    fn on_resampled(&mut self, timeframe: Timeframe, bar: &Bar, ctx: &mut dyn Ctx) {
+        if !self.warming() && ctx.now() <= self.muted_until {
+            // Completed by the last warm-up bar, at its close: still warm-up.
+            let mut muted = Muted {
+                ctx,
+                discarded: &mut self.discarded,
+                keep_timers: false,
+            };
+            return self.inner.on_resampled(timeframe, bar, &mut muted);
+        }
+        self.call(ctx, |s, c| s.on_resampled(timeframe, bar, c));
     }
     fn on_tick(&mut self, tick: &Tick, ctx: &mut dyn Ctx) {
         self.call(ctx, |s, c| s.on_tick(tick, c));

@@ -27,6 +27,7 @@ use crate::history::{BarHistory, BarWindow};
 use crate::order::{Order, OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
 use crate::record::{Record, Recorder};
+use crate::resample::{Resampler, Timeframe};
 use crate::risk::{
     KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
 };
@@ -112,6 +113,7 @@ enum Command {
     SetTimer(TimerId, Ts, u64),
     CancelTimer(TimerId),
     KeepHistory(usize),
+    Resample(Timeframe),
 }
 
 /// The event loop's state.
@@ -130,6 +132,10 @@ pub struct Kernel {
     commands: Vec<Command>,
     /// The bars the strategy asked to keep ([`Ctx::keep_history`]).
     history: BarHistory,
+    /// The higher timeframes the strategy asked for ([`Ctx::resample`]), and the bars they
+    /// completed, waiting for delivery.
+    resampler: Resampler,
+    resampled: Vec<(Timeframe, Bar)>,
     command_buf: Vec<Command>,
     events: Vec<ExecEvent>,
     exec_out: Vec<ExecCommand>,
@@ -192,6 +198,8 @@ impl Kernel {
             audit: AuditLog::default(),
             commands: Vec::with_capacity(16),
             history: BarHistory::default(),
+            resampler: Resampler::default(),
+            resampled: Vec::new(),
             command_buf: Vec::with_capacity(16),
             events: Vec::with_capacity(16),
             exec_out: Vec::with_capacity(4),
@@ -528,8 +536,27 @@ impl Kernel {
             self.advance_time(bar.ts_end);
         }
         self.history.push(bar);
-        self.with_ctx(|s, c| s.on_bar(bar, c));
-        self.process();
+        if self.resampler.is_empty() {
+            self.with_ctx(|s, c| s.on_bar(bar, c));
+            self.process();
+        } else {
+            self.resampler.before(bar, &mut self.resampled);
+            self.deliver_resampled();
+            self.with_ctx(|s, c| s.on_bar(bar, c));
+            self.process();
+            self.resampler.after(bar, &mut self.resampled);
+            self.deliver_resampled();
+        }
+    }
+
+    /// Show the strategy the higher-timeframe bars completed so far.
+    fn deliver_resampled(&mut self) {
+        let mut done = std::mem::take(&mut self.resampled);
+        for (frame, b) in done.drain(..) {
+            self.with_ctx(|s, c| s.on_resampled(frame, &b, c));
+            self.process();
+        }
+        self.resampled = done;
     }
 
     /// One tick: the venue sees it, the portfolio is marked, the strategy sees it.
@@ -975,6 +1002,16 @@ impl Kernel {
                 }
             }
             Command::KeepHistory(bars) => self.history.keep(self.instruments.len(), bars),
+            Command::Resample(frame) => {
+                if !self.resampler.add(frame, &self.instruments) {
+                    self.audit.record(
+                        self.now,
+                        AuditKind::CommandError,
+                        None,
+                        format!("resample: {} is not a timeframe", frame.label()),
+                    );
+                }
+            }
         }
     }
 
@@ -1226,6 +1263,9 @@ impl Ctx for KernelCtx<'_> {
     }
     fn keep_history(&mut self, bars: usize) {
         self.commands.push(Command::KeepHistory(bars));
+    }
+    fn resample(&mut self, timeframe: Timeframe) {
+        self.commands.push(Command::Resample(timeframe));
     }
     #[inline]
     fn submit(&mut self, request: OrderRequest) -> OrderId {

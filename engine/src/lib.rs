@@ -18,5 +18,6 @@ pub mod order;
 pub mod params;
 pub mod portfolio;
 pub mod record;
+pub mod resample;
 pub mod risk;
 pub mod strategy;

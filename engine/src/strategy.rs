@@ -12,6 +12,7 @@ use crate::domain::{Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRe
 use crate::history::BarWindow;
 use crate::order::{Order, OrderUpdate};
 use crate::portfolio::Portfolio;
+use crate::resample::Timeframe;
 use crate::risk::KillSwitchState;
 
 /// Identifies a timer set with [`Ctx::set_timer`].
@@ -74,6 +75,11 @@ pub trait Ctx {
     /// in `on_start`; at most [`crate::history::MAX_KEPT_BARS`]). Each bar is then copied
     /// once into a ring sized here: no allocation per bar.
     fn keep_history(&mut self, bars: usize);
+    /// Build bars of `timeframe` for every instrument from the bars the run is fed, and
+    /// deliver each through [`Strategy::on_resampled`] once complete (call it in `on_start`;
+    /// see [`crate::resample`] for when a bar is complete — never before its last part was
+    /// shown).
+    fn resample(&mut self, timeframe: Timeframe);
 
     /// Signed remaining quantity of the open orders on `instrument` (what the position
     /// becomes, added to it, if they all fill).
@@ -168,6 +174,10 @@ pub trait Strategy: Send {
     fn on_start(&mut self, _ctx: &mut dyn Ctx) {}
     /// A bar has closed (`ctx.now() == bar.ts_end`).
     fn on_bar(&mut self, bar: &Bar, ctx: &mut dyn Ctx);
+    /// A bar of a timeframe asked for with [`Ctx::resample`] is complete. A bar that the
+    /// bar just shown completes arrives after that bar's `on_bar`; one that a gap or a new
+    /// day ended arrives before the next `on_bar`.
+    fn on_resampled(&mut self, _timeframe: Timeframe, _bar: &Bar, _ctx: &mut dyn Ctx) {}
     /// A quote / trade tick.
     fn on_tick(&mut self, _tick: &Tick, _ctx: &mut dyn Ctx) {}
     /// An order changed state or was filled.

@@ -24,6 +24,7 @@ pub const REGISTRY: &[StrategyInfo] = &[
     crate::rsi_reversion::INFO,
     crate::donchian_breakout::INFO,
     crate::channel::INFO,
+    crate::mtf_breakout::INFO,
 ];
 
 /// Errors choosing, registering or building a strategy.

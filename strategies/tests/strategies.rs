@@ -13,6 +13,7 @@ use tickline_engine::domain::{
 use tickline_engine::history::{BarHistory, BarWindow};
 use tickline_engine::order::{Order, OrderState, OrderUpdate};
 use tickline_engine::portfolio::Portfolio;
+use tickline_engine::resample::Timeframe;
 use tickline_engine::risk::{KillSwitchState, Refusal, RefusalReason};
 use tickline_engine::strategy::{Ctx, LogLevel, Strategy, TimerId};
 use tickline_strategies::donchian_breakout::DonchianBreakout;
@@ -243,6 +244,10 @@ impl Ctx for FakeCtx {
     fn keep_history(&mut self, bars: usize) {
         self.history.keep(self.instruments.len(), bars);
     }
+    fn resample(&mut self, timeframe: Timeframe) {
+        self.logs
+            .push((LogLevel::Debug, format!("resample {}", timeframe.label())));
+    }
     fn submit(&mut self, request: OrderRequest) -> OrderId {
         let id = OrderId(self.orders.len() as u64 + 1);
         self.orders.push(Order {
@@ -331,6 +336,9 @@ fn flat_bar(i: i64, close: f64) -> Bar {
 fn on_bar(s: &mut dyn Strategy, ctx: &mut FakeCtx, b: &Bar) -> Vec<Action> {
     ctx.now = b.ts_end;
     ctx.history.push(b);
+    if let Ok(px) = Decimal::try_from(b.close) {
+        ctx.portfolio.mark(b.instrument, px);
+    }
     let before = allocations();
     s.on_bar(b, ctx);
     ctx.hook_allocations += allocations() - before;
@@ -1315,4 +1323,53 @@ fn hooks_do_not_allocate_on_a_trending_path() {
     simulate(&mut s, &mut ctx, &bars, |_| {});
     assert!(ctx.orders.len() > 20, "only {} orders", ctx.orders.len());
     assert_eq!(ctx.hook_allocations, 0);
+}
+
+/// `mtf_breakout`: entries only while the higher timeframe's trend is up, sized at a
+/// fraction of equity; a trend bar turning down closes the position.
+#[test]
+fn mtf_breakout_trades_breakouts_with_the_higher_timeframe_trend() {
+    let mut t = toml::Table::new();
+    for (k, v) in [("trend_sma", 3), ("entry", 3)] {
+        t.insert(k.into(), toml::Value::Integer(v));
+    }
+    let mut s = build("mtf_breakout", &t).unwrap();
+    let mut ctx = FakeCtx::new(&["SPY"]);
+    s.on_start(&mut ctx);
+    assert_eq!(ctx.logs, [(LogLevel::Debug, "resample 1h".to_string())]);
+    let hour = Timeframe::hours(1);
+    let trend = |s: &mut Box<dyn Strategy>, ctx: &mut FakeCtx, k: i64, close: f64| {
+        s.on_resampled(hour, &flat_bar(k, close), ctx);
+        ctx.take_actions()
+    };
+    // A breakout without a trend yet: nothing.
+    for (k, c) in [(0, 100.0), (1, 100.0), (2, 100.0)] {
+        assert!(on_bar(&mut *s, &mut ctx, &flat_bar(k, c)).is_empty());
+    }
+    assert!(
+        on_bar(&mut *s, &mut ctx, &flat_bar(3, 101.0)).is_empty(),
+        "no trend yet"
+    );
+    // Three rising hourly closes: the trend is up (close above its SMA).
+    for (k, c) in [(0, 90.0), (1, 95.0), (2, 100.0)] {
+        assert!(trend(&mut s, &mut ctx, k, c).is_empty());
+    }
+    assert!(
+        on_bar(&mut *s, &mut ctx, &flat_bar(4, 101.0)).is_empty(),
+        "not above 101"
+    );
+    let acts = on_bar(&mut *s, &mut ctx, &flat_bar(5, 102.0));
+    // 10 % of 100,000 at 102: 98 shares.
+    assert!(
+        matches!(acts.as_slice(), [Action::Submit(_, r)] if r.side == Side::Buy && r.quantity == dec!(98)),
+        "{acts:?}"
+    );
+    // Long now; an hourly close below its SMA closes the position.
+    ctx.set_position(InstrumentId(0), dec!(98));
+    ctx.open.clear();
+    let acts = trend(&mut s, &mut ctx, 3, 80.0);
+    assert!(
+        matches!(acts.as_slice(), [Action::CancelAll(Some(_)), Action::Submit(_, r)] if r.side == Side::Sell && r.quantity == dec!(98)),
+        "{acts:?}"
+    );
 }

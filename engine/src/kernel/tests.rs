@@ -468,3 +468,71 @@ fn history_is_the_last_kept_bars_including_the_one_shown() {
     assert_eq!(seen[1], [101.0]);
     assert_eq!(seen[4], [102.0, 103.0, 104.0]);
 }
+
+/// Asks for 5-minute bars at the start; logs base and resampled bars with the time it sees.
+struct TwoTimeframes {
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Strategy for TwoTimeframes {
+    fn on_start(&mut self, ctx: &mut dyn Ctx) {
+        ctx.resample(crate::resample::Timeframe::minutes(5));
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut dyn Ctx) {
+        assert_eq!(ctx.now(), bar.ts_end);
+        self.log.lock().unwrap().push(format!("1min {}", bar.close));
+    }
+    fn on_resampled(&mut self, tf: crate::resample::Timeframe, bar: &Bar, ctx: &mut dyn Ctx) {
+        assert!(ctx.now() >= bar.ts_end, "no look-ahead");
+        self.log.lock().unwrap().push(format!(
+            "{} {}..{} o={} h={} l={} c={} v={}",
+            tf.label(),
+            bar.ts / MIN,
+            bar.ts_end / MIN,
+            bar.open,
+            bar.high,
+            bar.low,
+            bar.close,
+            bar.volume
+        ));
+        if bar.close > 104.0 {
+            ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(1)));
+        }
+    }
+}
+
+#[test]
+fn a_second_timeframe_arrives_at_its_own_close_after_the_bar_that_completes_it() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut kernel = Kernel::new(
+        KernelConfig::default(),
+        vec![Instrument::stock("SPY")],
+        Box::new(TwoTimeframes { log: log.clone() }),
+        Box::new(TestExec::default()),
+        Box::new(SimClock::new(0)),
+    )
+    .unwrap();
+    for k in 0..12 {
+        kernel.on_bar(&bar(k, 100.0 + k as f64));
+    }
+    kernel.stop();
+    let log = log.lock().unwrap().clone();
+    let at = |what: &str| log.iter().position(|l| l == what).unwrap_or(usize::MAX);
+    assert_eq!(
+        log[at("1min 104") + 1],
+        "5min 0..5 o=100 h=105 l=99 c=104 v=500",
+        "{log:?}"
+    );
+    assert_eq!(
+        log[at("1min 109") + 1],
+        "5min 5..10 o=105 h=110 l=104 c=109 v=500"
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("5min")).count(),
+        2,
+        "10-11 never complete"
+    );
+    // Orders from a resampled bar go through like any other (the second 5-minute close).
+    assert_eq!(kernel.order_manager().open_count(), 0);
+    assert!(kernel.order_manager().get(OrderId(1)).is_some());
+}
