@@ -907,8 +907,7 @@ fn orders_answered_503_are_resolved_without_a_duplicate() {
 
 /// IBKR's order-lifecycle and stream quirks at once, on a Donchian run that keeps stops
 /// working and moves them: every order held behind a `p12` server prompt (answered through
-/// `/iserver/notification` by the `[prompts]` policy), half the working orders in
-/// `WarnState`, cancels that stay `PendingCancel` for 2 s (the stop may still fill), `smd`
+/// `/iserver/notification` by the `[prompts]` policy), every working order in `WarnState`, cancels that stay `PendingCancel` for 2 s (the stop may still fill), `smd`
 /// subscriptions that lapse silently after 5 s unless renewed (the run renews every 2 s, so
 /// the feed never goes quiet), and an `ntf` notice and a `blt` bulletin pushed mid-run. The
 /// run trades, logs both messages, leaves nothing working, and its books equal the broker's.
@@ -923,7 +922,7 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
                 "# [[prompts]]\n# message_id = \"o383\"",
                 "[[prompts]]\nmessage_id = \"p12\"\nwhen = \"always\"\n# [[prompts]]\n# message_id = \"o383\"".into(),
             ),
-            ("warn_state_rate = 0.0", "warn_state_rate = 0.5".into()),
+            ("warn_state_rate = 0.0", "warn_state_rate = 1.0".into()),
             ("cancel_delay_ms = 0", "cancel_delay_ms = 2000".into()),
             ("smd_lapse_secs = 900", "smd_lapse_secs = 5".into()),
         ],
@@ -931,7 +930,7 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
     let journal = dir.path().join("j.sqlite");
     let out = dir.path().join("out");
     let mut extra = DONCHIAN.to_vec();
-    extra.extend(["--duration", "40s", "--set", "live.md_renew_secs=2"]);
+    extra.extend(["--duration", "120s", "--set", "live.md_renew_secs=2"]);
     let (mut child, log) = spawn_logged(&paper_args(&gw, &journal, &out, &extra));
     assert!(
         wait_for(Duration::from_secs(60), || journal.exists()
@@ -948,6 +947,26 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
         "/control/ws/blt",
         r#"{"id":"B1","message":"Tickline test bulletin"}"#,
     );
+    // Stop while a stop order works, so the run's cancel at the end goes through
+    // PendingCancel (2 s) before it takes effect.
+    let working = wait_for(Duration::from_secs(90), || {
+        db(&journal)
+            .query_row(
+                "SELECT COUNT(*) FROM orders WHERE state = 'Working' AND broker_order_id IS NOT NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap_or(0)
+            > 0
+    });
+    let k = run(&[
+        "kill".into(),
+        "--journal".into(),
+        journal.display().to_string(),
+        "--stop".into(),
+    ]);
+    assert!(k.status.success(), "{}", text(&k));
+    assert!(working, "no working order within 90 s");
     let status = child.wait().unwrap();
     let log = log.join().unwrap();
     assert!(status.success(), "exit {status:?}\n{log}");
@@ -963,6 +982,10 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
         "a renewed smd subscription lapsed:\n{log}"
     );
     assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        !log.contains("illegal order transition"),
+        "an event the order's state did not take:\n{log}"
+    );
     let audit = audit_text(&journal);
     assert!(
         audit.contains("message p12: confirm"),

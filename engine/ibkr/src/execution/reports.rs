@@ -9,7 +9,8 @@
 //!   order and every fill it reports has been delivered; a status reporting more filled
 //!   quantity than delivered asks for a REST read of the executions.
 //! * An order whose submission answer was lost (watched by `cOID`) that shows up in either
-//!   → [`ExecEvent::Accepted`] first.
+//!   → [`ExecEvent::Accepted`] first. An order whose answer is still coming (or that waits
+//!   behind a question or server prompt) is only mapped to IBKR's id: its answer settles it.
 
 use std::sync::atomic::Ordering;
 
@@ -135,18 +136,21 @@ impl Shared {
             && let Some(id) = broker_id
         {
             t.broker_id = Some(id);
-            let reopen = t.unresolved;
-            t.unresolved = false;
-            t.done = false;
             self.by_broker.insert(id, order_id);
-            if reopen {
+            // Only an order whose answer was lost is acknowledged from a report. One whose
+            // answer is still on its way, or that IBKR holds behind a question or a server
+            // prompt, is settled by that answer: reported accepted here, it would take a
+            // prompt that follows for an illegal event.
+            if t.unresolved {
+                t.unresolved = false;
+                t.done = false;
                 tracing::warn!(%order_id, broker_order_id = id, "an order whose answer was lost is at IBKR: reported accepted");
+                self.emit(ExecEvent::Accepted {
+                    order_id,
+                    broker_order_id: u64::try_from(id).ok(),
+                    ts: now_ns(),
+                });
             }
-            self.emit(ExecEvent::Accepted {
-                order_id,
-                broker_order_id: u64::try_from(id).ok(),
-                ts: now_ns(),
-            });
         }
         Some(order_id)
     }
