@@ -17,6 +17,7 @@ use tickline_backtest::config::{
     AppConfig, ForeignPolicy, MAX_LIVE_SECS, MAX_WARMUP_BARS, MIN_BAR_SECS, MaintenanceSchedule,
     OnStop,
 };
+use tickline_backtest::output::{refusals, refusals_line};
 use tickline_engine::clock::{Clock, LiveClock};
 use tickline_engine::domain::Instrument;
 use tickline_engine::kernel::KernelConfig;
@@ -721,6 +722,10 @@ fn print_outcome(plan: &Plan, o: &LiveOutcome, wall: f64) {
         ("orders left working", o.left_working.to_string()),
         ("final equity", equity.clone()),
         ("positions", positions),
+        (
+            "risk refusals (this run)",
+            refusals_line(&refusals(&rec.orders)),
+        ),
         ("kill switch", format!("{:?}", rec.kill_switch)),
     ];
     for (k, v) in rows {

@@ -530,9 +530,20 @@ mod tests {
 
     #[test]
     fn default_config_parses() {
-        let cfg = parse(DEFAULT_CONFIG, &[]).unwrap();
+        let mut cfg = parse(DEFAULT_CONFIG, &[]).unwrap();
         assert_eq!(cfg.strategy.name, "ema_cross");
         assert!(!cfg.data.paths.is_empty());
+        // Backtests run without limits that would change results; paper and live keep
+        // protective ones.
+        assert_eq!(cfg.risk.max_order_quantity, None);
+        assert_eq!(cfg.risk.max_drawdown, None);
+        let live_risk = cfg
+            .live
+            .risk
+            .take()
+            .expect("[live.risk] in the bundled config");
+        assert!(live_risk.max_order_quantity.is_some() && live_risk.max_drawdown.is_some());
+        assert_eq!(live_risk.account, cfg.risk.account);
         assert_eq!(
             cfg.live,
             LiveSection::default(),

@@ -88,6 +88,9 @@ impl Ctx for Muted<'_> {
     fn kill_switch(&self) -> KillSwitchState {
         self.ctx.kill_switch()
     }
+    fn buying_power(&self) -> Option<Decimal> {
+        self.ctx.buying_power()
+    }
     fn history(&self, instrument: InstrumentId, n: usize) -> BarWindow<'_> {
         self.ctx.history(instrument, n)
     }

@@ -652,6 +652,7 @@ impl Kernel {
             symbols: &self.symbols,
             portfolio: &self.portfolio,
             om: &self.om,
+            risk: &self.risk,
             kill_switch: self.risk.kill_switch(),
             connectivity: self.connectivity,
             warming_up: self.warming_up,
@@ -1033,34 +1034,14 @@ impl Kernel {
         now: Ts,
         exclude: Option<OrderId>,
     ) -> RiskContext<'a> {
-        let (om, portfolio, instruments) = (&self.om, &self.portfolio, &self.instruments);
-        let mut open_qty = om.open_qty(inst.id);
-        if let Some(o) = exclude.and_then(|id| om.get(id)) {
-            open_qty -= o.signed_remaining();
-        }
-        let (per_contract_margin, per_contract_exposure) = portfolio
-            .positions()
-            .iter()
-            .filter(|p| !p.is_flat())
-            .filter_map(|p| {
-                let m = instruments.get(p.instrument.index())?.initial_margin?;
-                Some((p.quantity.abs() * m, p.market_value().abs()))
-            })
-            .fold((Decimal::ZERO, Decimal::ZERO), |(a, b), (m, v)| {
-                (a + m, b + v)
-            });
-        RiskContext {
+        risk_context(
+            &self.om,
+            &self.portfolio,
+            &self.instruments,
+            inst,
             now,
-            instrument: inst,
-            last_price: portfolio.last_price(inst.id),
-            position: portfolio.quantity(inst.id),
-            open_order_qty: open_qty,
-            open_orders: om.open_count(),
-            gross_exposure: portfolio.gross_exposure(),
-            per_contract_margin,
-            per_contract_exposure,
-            equity: portfolio.equity(),
-        }
+            exclude,
+        )
     }
 
     fn record_intent_cancel(&mut self, order_id: OrderId) {
@@ -1204,6 +1185,44 @@ impl Kernel {
     }
 }
 
+/// What the risk checks see for an order on `inst` (`exclude`: the order being modified).
+fn risk_context<'a>(
+    om: &OrderManager,
+    portfolio: &Portfolio,
+    instruments: &[Instrument],
+    inst: &'a Instrument,
+    now: Ts,
+    exclude: Option<OrderId>,
+) -> RiskContext<'a> {
+    let mut open_qty = om.open_qty(inst.id);
+    if let Some(o) = exclude.and_then(|id| om.get(id)) {
+        open_qty -= o.signed_remaining();
+    }
+    let (per_contract_margin, per_contract_exposure) = portfolio
+        .positions()
+        .iter()
+        .filter(|p| !p.is_flat())
+        .filter_map(|p| {
+            let m = instruments.get(p.instrument.index())?.initial_margin?;
+            Some((p.quantity.abs() * m, p.market_value().abs()))
+        })
+        .fold((Decimal::ZERO, Decimal::ZERO), |(a, b), (m, v)| {
+            (a + m, b + v)
+        });
+    RiskContext {
+        now,
+        instrument: inst,
+        last_price: portfolio.last_price(inst.id),
+        position: portfolio.quantity(inst.id),
+        open_order_qty: open_qty,
+        open_orders: om.open_count(),
+        gross_exposure: portfolio.gross_exposure(),
+        per_contract_margin,
+        per_contract_exposure,
+        equity: portfolio.equity(),
+    }
+}
+
 /// Fixed-point equity samples as `Decimal`.
 fn equity_decimals(fixed: &[i128]) -> Vec<rust_decimal::Decimal> {
     fixed.iter().map(|&v| money::from_fixed_fast(v)).collect()
@@ -1216,6 +1235,7 @@ struct KernelCtx<'a> {
     symbols: &'a HashMap<String, InstrumentId>,
     portfolio: &'a Portfolio,
     om: &'a OrderManager,
+    risk: &'a RiskChain,
     kill_switch: KillSwitchState,
     connectivity: Connectivity,
     warming_up: bool,
@@ -1251,6 +1271,18 @@ impl Ctx for KernelCtx<'_> {
     }
     fn kill_switch(&self) -> KillSwitchState {
         self.kill_switch
+    }
+    fn buying_power(&self) -> Option<Decimal> {
+        let inst = self.instruments.first()?;
+        let ctx = risk_context(
+            self.om,
+            self.portfolio,
+            self.instruments,
+            inst,
+            self.now,
+            None,
+        );
+        self.risk.buying_power(&ctx)
     }
     fn connectivity(&self) -> Connectivity {
         self.connectivity

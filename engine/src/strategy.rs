@@ -58,6 +58,12 @@ pub trait Ctx {
     fn open_orders(&self) -> &[OrderId];
     /// Kill-switch state of the risk layer.
     fn kill_switch(&self) -> KillSwitchState;
+    /// What new positions may still take under `[risk] account` (a margin account's free
+    /// equity at its initial-margin rate; a cash account's free cash); `None` when no
+    /// account is configured.
+    fn buying_power(&self) -> Option<Decimal> {
+        None
+    }
     /// The live link (always [`Connectivity::UP`] in backtests).
     fn connectivity(&self) -> Connectivity {
         Connectivity::UP

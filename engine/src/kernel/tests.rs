@@ -536,3 +536,44 @@ fn a_second_timeframe_arrives_at_its_own_close_after_the_bar_that_completes_it()
     assert_eq!(kernel.order_manager().open_count(), 0);
     assert!(kernel.order_manager().get(OrderId(1)).is_some());
 }
+
+#[test]
+fn buying_power_is_what_the_account_rule_leaves() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let cfg = KernelConfig {
+        risk: RiskConfig {
+            account: Some(crate::risk::AccountKind::Margin),
+            ..RiskConfig::default()
+        },
+        ..KernelConfig::default()
+    };
+    let mut h = harness(
+        cfg,
+        TestExec::default(),
+        Box::new(move |k, bar, ctx| {
+            s.lock().unwrap().push(ctx.buying_power());
+            if k == 0 {
+                ctx.submit(OrderRequest::market(bar.instrument, Side::Buy, dec!(100)));
+            }
+        }),
+        vec![],
+    );
+    h.kernel.on_bar(&bar(0, 100.0));
+    h.kernel.on_bar(&bar(1, 100.0));
+    // Reg T: 100,000 of equity buys 200,000; holding 10,000 leaves (100,000 − 5,000) / 0.5.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Some(dec!(200000)), Some(dec!(190000))]
+    );
+    let none = harness(
+        KernelConfig::default(),
+        TestExec::default(),
+        Box::new(|_, _, ctx| {
+            assert_eq!(ctx.buying_power(), None, "no account configured");
+        }),
+        vec![],
+    );
+    let mut none = none;
+    none.kernel.on_bar(&bar(0, 100.0));
+}

@@ -8,6 +8,7 @@ use crate::domain::{Instrument, OrderRequest};
 /// reduces exposure. A cash account pays positions in full (so buying needs the cash) and
 /// sells nothing short; a margin account holds `initial_margin` of each position's value, or
 /// a future's per-contract `initial_margin`. Working orders of the instrument count as filled.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BuyingPower {
     pub account: AccountKind,
     /// Fraction of value held by a margin account (Reg T: 0.5).
@@ -15,6 +16,31 @@ pub struct BuyingPower {
 }
 
 impl BuyingPower {
+    /// The margin the current book holds: value-based positions (Σ |value| − the
+    /// per-contract ones) at the account's rate, plus the per-contract margins.
+    fn in_use(&self, ctx: &RiskContext<'_>) -> Decimal {
+        let valued = ctx.gross_exposure - ctx.per_contract_exposure;
+        let rate = match self.account {
+            AccountKind::Cash => Decimal::ONE,
+            AccountKind::Margin => self.initial_margin,
+        };
+        valued * rate + ctx.per_contract_margin
+    }
+
+    /// What new value-based positions may still take: the equity the book's margin leaves
+    /// free, at the account's rate (a margin account's free equity buys twice its value at
+    /// Reg T). Zero when the book already needs more than the equity.
+    pub fn available(&self, ctx: &RiskContext<'_>) -> Decimal {
+        let free = (ctx.equity - self.in_use(ctx)).max(Decimal::ZERO);
+        match self.account {
+            AccountKind::Cash => free,
+            AccountKind::Margin if self.initial_margin > Decimal::ZERO => {
+                free / self.initial_margin
+            }
+            AccountKind::Margin => free,
+        }
+    }
+
     /// The margin `quantity` of `inst` worth `value` (absolute) needs.
     fn margin(&self, inst: &Instrument, quantity: Decimal, value: Decimal) -> Decimal {
         match (self.account, inst.initial_margin) {
@@ -43,13 +69,9 @@ impl RiskCheck for BuyingPower {
             .ok_or(RefusalReason::NoReferencePrice)?;
         let inst = ctx.instrument;
         let m = inst.multiplier;
-        // The book's margin today: value-based positions at their marks, per-contract ones
-        // by count; this instrument's part is replaced by what it needs after the order.
-        let valued = ctx.gross_exposure - ctx.per_contract_exposure;
-        let in_use = match self.account {
-            AccountKind::Cash => valued,
-            AccountKind::Margin => valued * self.initial_margin,
-        } + ctx.per_contract_margin;
+        // The book's margin today, with this instrument's part replaced by what it needs
+        // after the order.
+        let in_use = self.in_use(ctx);
         let mark = ctx.last_price.unwrap_or(price);
         let now = self.margin(inst, ctx.position, ctx.position * mark * m);
         let needed = self.margin(inst, after, after * price * m);
@@ -137,6 +159,25 @@ mod tests {
                 (want, got) => panic!("case {k}: want {want:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn available_buying_power() {
+        let inst = Instrument::stock("SPY");
+        let cash = BuyingPower {
+            account: AccountKind::Cash,
+            initial_margin: dec!(0.5),
+        };
+        let margin = BuyingPower {
+            account: AccountKind::Margin,
+            initial_margin: dec!(0.5),
+        };
+        // 10,000 equity holding 50 at 100 (5,000).
+        let c = ctx(&inst, dec!(50), dec!(10000));
+        assert_eq!(cash.available(&c), dec!(5000));
+        assert_eq!(margin.available(&c), dec!(15000));
+        // Over-extended: nothing left, not a negative figure.
+        assert_eq!(cash.available(&ctx(&inst, dec!(200), dec!(10000))), dec!(0));
     }
 
     #[test]

@@ -173,6 +173,8 @@ pub struct RiskChain {
     pause: EntryPause,
     checks: Vec<Box<dyn RiskCheck>>,
     rate: Option<OrderRateLimiter>,
+    /// The account's buying-power rule (also one of `checks`), for [`RiskChain::buying_power`].
+    buying_power: Option<BuyingPower>,
 }
 
 impl RiskChain {
@@ -198,11 +200,12 @@ impl RiskChain {
         if let Some(limit) = cfg.max_open_orders {
             checks.push(Box::new(MaxOpenOrders { limit }));
         }
-        if let Some(account) = cfg.account {
-            checks.push(Box::new(BuyingPower {
-                account,
-                initial_margin: cfg.initial_margin.unwrap_or(REG_T_INITIAL_MARGIN),
-            }));
+        let buying_power = cfg.account.map(|account| BuyingPower {
+            account,
+            initial_margin: cfg.initial_margin.unwrap_or(REG_T_INITIAL_MARGIN),
+        });
+        if let Some(bp) = buying_power {
+            checks.push(Box::new(bp));
         }
         RiskChain {
             kill_switch: KillSwitch::new(
@@ -214,6 +217,7 @@ impl RiskChain {
             pause: EntryPause::default(),
             checks,
             rate: cfg.max_orders_per_second.map(OrderRateLimiter::new),
+            buying_power,
         }
     }
 
@@ -280,6 +284,12 @@ impl RiskChain {
 
     pub fn kill_switch(&self) -> KillSwitchState {
         self.kill_switch.state()
+    }
+
+    /// What new positions may still take by the account's buying-power rule (`None` when
+    /// no account is configured); see [`BuyingPower::available`].
+    pub fn buying_power(&self, ctx: &RiskContext<'_>) -> Option<Decimal> {
+        self.buying_power.map(|bp| bp.available(ctx))
     }
 
     /// True when a daily-loss or drawdown limit is configured.
