@@ -930,7 +930,16 @@ fn ibkr_order_lifecycle_and_stream_quirks_lose_nothing() {
     let journal = dir.path().join("j.sqlite");
     let out = dir.path().join("out");
     let mut extra = DONCHIAN.to_vec();
-    extra.extend(["--duration", "120s", "--set", "live.md_renew_secs=2"]);
+    // A stop far from the market (20 ATR): it is cancelled, by a channel exit or by the
+    // run's stop, rather than filled, so a cancel always goes through PendingCancel.
+    extra.extend([
+        "--duration",
+        "120s",
+        "--set",
+        "live.md_renew_secs=2",
+        "--set",
+        "strategy.params.atr_mult=20",
+    ]);
     let (mut child, log) = spawn_logged(&paper_args(&gw, &journal, &out, &extra));
     assert!(
         wait_for(Duration::from_secs(60), || journal.exists()

@@ -1028,7 +1028,13 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
     let names: Vec<&str> = REGISTRY.iter().map(|s| s.name).collect();
     assert_eq!(
         names,
-        vec!["ema_cross", "rsi_reversion", "donchian_breakout", "channel"]
+        vec![
+            "ema_cross",
+            "rsi_reversion",
+            "donchian_breakout",
+            "channel",
+            "mtf_breakout"
+        ]
     );
     for name in names {
         assert!(
@@ -1039,7 +1045,7 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
     match build("turtle", &toml::Table::new()) {
         Err(e) => assert_eq!(
             e.to_string(),
-            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout, channel)"
+            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout, channel, mtf_breakout)"
         ),
         Ok(_) => panic!("unknown strategy built"),
     }
