@@ -129,16 +129,6 @@ impl<'a> BarWindow<'a> {
     pub fn lowest_low(&self) -> Option<f64> {
         self.iter().map(|b| b.low).reduce(f64::min)
     }
-
-    /// The highest close (`None` when empty).
-    pub fn highest_close(&self) -> Option<f64> {
-        self.closes().reduce(f64::max)
-    }
-
-    /// The lowest close (`None` when empty).
-    pub fn lowest_close(&self) -> Option<f64> {
-        self.closes().reduce(f64::min)
-    }
 }
 
 #[cfg(test)]

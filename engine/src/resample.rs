@@ -112,36 +112,34 @@ impl Resampler {
         self.frames.is_empty()
     }
 
-    /// Before `bar` is shown: the buckets of its instrument that it shows to be over (a gap
-    /// or a new day), in timeframe order.
-    pub fn before(&mut self, bar: &Bar, out: &mut Vec<(Timeframe, Bar)>) {
+    /// Each timeframe's forming slot for `bar`'s instrument, with the bucket `bar` falls in.
+    fn each_slot(&mut self, bar: &Bar, mut f: impl FnMut(Timeframe, i64, &mut Option<Forming>)) {
         let i = bar.instrument.index();
         let Some(&tz) = self.tzs.get(i) else {
             return;
         };
         for (frame, forming) in self.frames.iter().zip(&mut self.forming) {
-            let Some(slot) = forming.get_mut(i) else {
-                continue;
-            };
-            if slot.is_some_and(|f| f.key != frame.key(bar.ts, tz))
-                && let Some(done) = slot.take()
-            {
-                out.push((*frame, done.bar));
+            if let Some(slot) = forming.get_mut(i) {
+                f(*frame, frame.key(bar.ts, tz), slot);
             }
         }
     }
 
+    /// Before `bar` is shown: the buckets of its instrument that it shows to be over (a gap
+    /// or a new day), in timeframe order.
+    pub fn before(&mut self, bar: &Bar, out: &mut Vec<(Timeframe, Bar)>) {
+        self.each_slot(bar, |frame, key, slot| {
+            if slot.is_some_and(|f| f.key != key)
+                && let Some(done) = slot.take()
+            {
+                out.push((frame, done.bar));
+            }
+        });
+    }
+
     /// After `bar` is shown: fold it in; the fixed buckets it completes, in timeframe order.
     pub fn after(&mut self, bar: &Bar, out: &mut Vec<(Timeframe, Bar)>) {
-        let i = bar.instrument.index();
-        let Some(&tz) = self.tzs.get(i) else {
-            return;
-        };
-        for (frame, forming) in self.frames.iter().zip(&mut self.forming) {
-            let Some(slot) = forming.get_mut(i) else {
-                continue;
-            };
-            let key = frame.key(bar.ts, tz);
+        self.each_slot(bar, |frame, key, slot| {
             let end = frame.end(key);
             match slot {
                 Some(f) if f.key == key => {
@@ -161,9 +159,9 @@ impl Resampler {
             if end.is_some_and(|e| bar.ts_end >= e)
                 && let Some(done) = slot.take()
             {
-                out.push((*frame, done.bar));
+                out.push((frame, done.bar));
             }
-        }
+        });
     }
 }
 
