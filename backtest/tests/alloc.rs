@@ -3,7 +3,7 @@
 //! bars on which the strategy holds a position but does not trade.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use rust_decimal::dec;
 use tickline_backtest::broker::{BrokerConfig, SimBroker};
@@ -14,18 +14,41 @@ use tickline_engine::risk::RiskConfig;
 use tickline_strategies::ema_cross::EmaCross;
 
 struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Allocations made by the current thread: the test harness's own threads (output
+    /// capture, other tests) allocate too and must not be counted.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // `try_with` because the allocator can be called while thread-locals are torn down.
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        note_allocation();
+        // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        note_allocation();
+        // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -91,15 +114,15 @@ fn bars_without_trades_do_not_allocate() {
         "one entry during warm-up"
     );
     assert!(kernel.portfolio().in_market());
-    let before = ALLOCS.load(Ordering::SeqCst);
+    let before = allocations();
     for i in 0..n as i64 {
         let px = 101.0 + i as f64 * 0.001; // keeps rising: no cross, position held and marked
         let b = bar(k + i, px);
         kernel.on_bar(&b);
         kernel.record_equity(b.ts_end);
     }
-    let allocations = ALLOCS.load(Ordering::SeqCst) - before;
-    assert_eq!(allocations, 0, "{allocations} allocations over {n} bars");
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations over {n} bars");
     assert_eq!(kernel.order_manager().orders().len(), 1);
     assert_eq!(kernel.bar_counts().0, 60 + n as u64);
 }
