@@ -7,6 +7,21 @@
 //! Optional volume participation caps each fill at a fraction of the bar's volume, which
 //! produces partial fills. DAY orders expire at the end of the exchange day on which they
 //! could first trade; IOC remainders are cancelled after their first bar.
+//!
+//! Order groups live here too, so the backtest and the gateway emulator (which runs this
+//! broker) treat them alike:
+//! * **Bracket exits** (`parent` set) wait until the parent fills and may then fill what it
+//!   filled so far; on the bar the parent fills they start where it filled, so an exit can
+//!   fill later on the same bar. A parent that ends without a fill cancels its exits.
+//! * **OCA groups** (`oca_group`) reduce on fill: a member's fill lowers every member's
+//!   remaining quantity by as much; a member left with nothing is cancelled. Fills on a bar
+//!   are applied in the order the intrabar path reaches them, so when both exits of a
+//!   bracket could fill on one bar the one reached first wins (see [`crate::fill`]).
+//! * **On-close** orders (MOC, LOC) run in the closing auction: at the close of the last bar
+//!   of their exchange day (booked when the next day's first bar arrives); an LOC whose
+//!   limit the close does not meet is cancelled.
+//! * **OPG** orders (market or limit) trade only at the open of the first bar of a later
+//!   exchange day than the one they were submitted in, else they are cancelled.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -17,14 +32,15 @@ use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
 use tickline_engine::domain::{
-    Bar, ClientOrderId, ExecId, Fill, Instrument, OrderId, OrderRequest, OrderType, TimeInForce, Ts,
+    Bar, ClientOrderId, ExecId, Fill, Instrument, OrderId, OrderRequest, OrderType, Side,
+    TimeInForce, Ts,
 };
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 
 use crate::commission::CommissionModel;
 use crate::fill::{
-    BarOutcome, BarPath, PreparedSlippage, Slippage, apply_prepared_slippage, match_bar,
-    slip_within_f64_range,
+    BarPath, PathPoint, PreparedSlippage, Resting, Slippage, Step, apply_prepared_slippage,
+    slip_within_f64_range, walk,
 };
 use crate::prompts::PromptRule;
 
@@ -88,6 +104,69 @@ struct Working {
     /// Open time of the first bar the order was matched against.
     first_bar: Ts,
     evaluated: bool,
+    /// What the order may fill in all: its quantity, or for a bracket exit what its parent
+    /// has filled so far (at most its quantity).
+    released: Decimal,
+    /// Fills counted against the order: its own and, in an OCA group, every member's.
+    used: Decimal,
+    /// A trailing stop's current stop.
+    trail_stop: Option<Decimal>,
+    /// On-close orders: end time and close of the latest bar of the order's exchange day.
+    closing: Option<(Ts, Decimal)>,
+    /// When the broker accepted it (an OPG order trades at the next day's open after this).
+    accepted_at: Ts,
+    /// Where on the current bar the order may start filling (`None`: not on this bar).
+    start: Option<PathPoint>,
+    filled_on_bar: bool,
+    /// Set when the order is to leave the book, with the time of the event.
+    ended: Option<(End, Ts)>,
+}
+
+/// Why a working order leaves the book (other than by filling completely).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum End {
+    Expired,
+    /// Cancelled by request.
+    Cancelled,
+    /// Cancelled by the broker, with the reason.
+    CancelledBy(&'static str),
+}
+
+impl Working {
+    /// What the order may still fill.
+    fn remaining(&self) -> Decimal {
+        (self.released.min(self.request.quantity) - self.used).max(Decimal::ZERO)
+    }
+
+    fn resting(&self) -> Resting {
+        let r = &self.request;
+        Resting {
+            order_type: r.order_type,
+            side: r.side,
+            limit: r.limit_price,
+            stop: r.stop_price,
+            trail: r.trail,
+            limit_offset: r.limit_offset,
+            triggered: self.triggered,
+            trail_stop: self.trail_stop,
+        }
+    }
+
+    /// Keep what a walk along the bar learnt (a trigger, a trailing stop's move).
+    fn commit(&mut self, step: &Step) {
+        self.triggered = step.triggered;
+        self.trail_stop = step.trail_stop;
+        if let Some(l) = step.limit {
+            self.request.limit_price = Some(l);
+        }
+    }
+
+    fn on_close(&self) -> bool {
+        matches!(
+            self.request.order_type,
+            OrderType::MarketOnClose | OrderType::LimitOnClose
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +198,9 @@ pub struct SimBroker {
     next_reply: u64,
     pending: HashMap<String, PendingPrompt>,
     suppressed: HashSet<String>,
+    /// What finished orders filled, for bracket exits that arrive after their parent is done
+    /// (a market parent filled on acceptance at the close).
+    finished: HashMap<OrderId, Decimal>,
 }
 
 impl SimBroker {
@@ -148,6 +230,7 @@ impl SimBroker {
             next_reply: 1,
             pending: HashMap::new(),
             suppressed: HashSet::new(),
+            finished: HashMap::new(),
         }
     }
 
@@ -246,6 +329,7 @@ impl SimBroker {
                 reason: "Order not confirmed".into(),
                 ts: self.now,
             });
+            self.settle(p.request.instrument.index());
             return;
         }
         // Questions suppressed since they were queued are skipped.
@@ -259,6 +343,21 @@ impl SimBroker {
     }
 
     fn accept(&mut self, order_id: OrderId, client_order_id: ClientOrderId, request: OrderRequest) {
+        let i = request.instrument.index();
+        let released = match request.parent {
+            None => request.quantity,
+            Some(p) => match self.parent_filled(i, p) {
+                Some(filled) => filled.min(request.quantity),
+                None => {
+                    self.events.push(ExecEvent::Rejected {
+                        order_id,
+                        reason: format!("bracket parent {p} is not working and did not fill"),
+                        ts: self.now,
+                    });
+                    return;
+                }
+            },
+        };
         let broker_id = self.next_broker_id;
         self.next_broker_id += 1;
         self.events.push(ExecEvent::Accepted {
@@ -266,6 +365,10 @@ impl SimBroker {
             broker_order_id: Some(broker_id),
             ts: self.now,
         });
+        let used = request
+            .oca_group
+            .map(|g| self.group_used(g))
+            .unwrap_or(Decimal::ZERO);
         let mut w = Working {
             order_id,
             client_order_id,
@@ -276,8 +379,15 @@ impl SimBroker {
             expires_at: None,
             first_bar: 0,
             evaluated: false,
+            released,
+            used,
+            trail_stop: None,
+            closing: None,
+            accepted_at: self.now,
+            start: None,
+            filled_on_bar: false,
+            ended: None,
         };
-        let i = request.instrument.index();
         if self.cfg.fill == FillMode::Close
             && request.order_type == OrderType::Market
             && let Some(bar) = self.last_bar[i]
@@ -294,13 +404,140 @@ impl SimBroker {
                     range,
                 );
                 self.fill(&mut w, qty, px, bar.ts_end);
-            }
-            if w.filled == request.quantity {
-                return;
+                let mut ws = std::mem::take(&mut self.working[i]);
+                self.propagate((&mut ws, &mut []), &mut w, qty, None);
+                self.working[i] = ws;
             }
         }
         self.working[i].push(w);
         self.working_count += 1;
+        self.settle(i);
+    }
+
+    /// What bracket parent `p` of an order on instrument `i` has filled: `Some(0)` while it
+    /// works (or waits for a prompt's answer) unfilled, `None` when it is gone unfilled.
+    fn parent_filled(&self, i: usize, p: OrderId) -> Option<Decimal> {
+        if let Some(w) = self.working[i].iter().find(|w| w.order_id == p) {
+            return Some(w.filled);
+        }
+        if self.pending.values().any(|q| q.order_id == p) {
+            return Some(Decimal::ZERO);
+        }
+        self.finished.get(&p).copied()
+    }
+
+    /// Whether bracket parent `p` can still fill.
+    fn parent_working(&self, i: usize, p: OrderId) -> bool {
+        self.working[i]
+            .iter()
+            .any(|w| w.order_id == p && w.ended.is_none())
+            || self.pending.values().any(|q| q.order_id == p)
+    }
+
+    /// Σ fills so far of OCA group `g` (for a member that joins late).
+    fn group_used(&self, g: OrderId) -> Decimal {
+        self.working
+            .iter()
+            .flatten()
+            .find(|w| w.request.oca_group == Some(g))
+            .map_or(Decimal::ZERO, |w| w.used)
+    }
+
+    /// After `filler` (split from the rest of its book, `before` and `after` it) filled `qty`: count it against its OCA group and
+    /// release as much to its bracket exits, which start at `at` on this bar when given.
+    fn propagate(
+        &mut self,
+        (before, after): (&mut [Working], &mut [Working]),
+        filler: &mut Working,
+        qty: Decimal,
+        at: Option<PathPoint>,
+    ) {
+        filler.used += qty;
+        let (id, group) = (filler.order_id, filler.request.oca_group);
+        let others = before
+            .iter_mut()
+            .chain(after.iter_mut())
+            .chain(self.working.iter_mut().flatten());
+        for w in others {
+            if group.is_some() && w.request.oca_group == group {
+                w.used += qty;
+            }
+            if w.request.parent == Some(id) {
+                w.released = (w.released + qty).min(w.request.quantity);
+                if let Some(at) = at
+                    && w.start.is_none()
+                    && !w.filled_on_bar
+                    && w.ended.is_none()
+                {
+                    w.start = Some(at);
+                }
+            }
+        }
+    }
+
+    /// Take done orders off instrument `i`'s book and report why: complete, expired,
+    /// cancelled, an IOC / OPG remainder, an OCA member left with nothing, a bracket exit
+    /// whose parent ended without leaving anything to close. Repeats while a removal ends
+    /// another order (a parent's exits).
+    fn settle(&mut self, i: usize) {
+        loop {
+            let mut removed_parent = false;
+            let mut k = 0;
+            while k < self.working[i].len() {
+                let w = &self.working[i][k];
+                let verdict = if let Some(end) = w.ended {
+                    Some(end)
+                } else if w.filled == w.request.quantity {
+                    Some((End::CancelledBy(""), w.accepted_at))
+                } else if w.remaining().is_zero()
+                    && w.request.parent.is_none_or(|p| !self.parent_working(i, p))
+                {
+                    let reason = if w.request.parent.is_some() && w.released.is_zero() {
+                        "bracket parent ended without a fill"
+                    } else if w.request.oca_group.is_some() {
+                        "OCA group: filled by another member"
+                    } else {
+                        "nothing left to close"
+                    };
+                    Some((End::CancelledBy(reason), self.now))
+                } else {
+                    None
+                };
+                let Some((end, ts)) = verdict else {
+                    k += 1;
+                    continue;
+                };
+                let w = self.working[i].remove(k);
+                self.working_count -= 1;
+                let complete = w.filled == w.request.quantity;
+                if w.filled > Decimal::ZERO {
+                    self.finished.insert(w.order_id, w.filled);
+                }
+                removed_parent |= self.working[i]
+                    .iter()
+                    .any(|c| c.request.parent == Some(w.order_id));
+                if complete {
+                    continue;
+                }
+                let order_id = w.order_id;
+                self.events.push(match end {
+                    End::Expired => ExecEvent::Expired { order_id, ts },
+                    End::Cancelled => ExecEvent::Cancelled {
+                        order_id,
+                        reason: None,
+                        ts,
+                    },
+                    End::CancelledBy(reason) => ExecEvent::Cancelled {
+                        order_id,
+                        reason: Some(reason.into()),
+                        ts,
+                    },
+                });
+            }
+            if !removed_parent {
+                return;
+            }
+        }
     }
 
     fn range_of(&self, i: usize, bar: &Bar) -> Option<(Decimal, Decimal)> {
@@ -313,7 +550,7 @@ impl SimBroker {
 
     /// Quantity this order may fill on a bar with `volume`.
     fn fill_qty(&self, w: &Working, volume: f64) -> Decimal {
-        let remaining = w.request.quantity - w.filled;
+        let remaining = w.remaining();
         match self.cfg.max_volume_participation {
             None => remaining,
             Some(frac) => {
@@ -357,21 +594,17 @@ impl SimBroker {
     }
 
     fn find(&self, id: OrderId) -> Option<(usize, usize)> {
-        self.working
-            .iter()
-            .enumerate()
-            .find_map(|(i, ws)| ws.iter().position(|w| w.order_id == id).map(|k| (i, k)))
+        self.working.iter().enumerate().find_map(|(i, ws)| {
+            ws.iter()
+                .position(|w| w.order_id == id && w.ended.is_none())
+                .map(|k| (i, k))
+        })
     }
 
     fn cancel(&mut self, order_id: OrderId) {
         if let Some((i, k)) = self.find(order_id) {
-            self.working[i].remove(k);
-            self.working_count -= 1;
-            self.events.push(ExecEvent::Cancelled {
-                order_id,
-                reason: None,
-                ts: self.now,
-            });
+            self.working[i][k].ended = Some((End::Cancelled, self.now));
+            self.settle(i);
             return;
         }
         if let Some(key) = self
@@ -380,12 +613,14 @@ impl SimBroker {
             .find(|(_, p)| p.order_id == order_id)
             .map(|(k, _)| k.clone())
         {
-            self.pending.remove(&key);
-            self.events.push(ExecEvent::Cancelled {
-                order_id,
-                reason: Some("cancelled while awaiting confirmation".into()),
-                ts: self.now,
-            });
+            if let Some(p) = self.pending.remove(&key) {
+                self.events.push(ExecEvent::Cancelled {
+                    order_id,
+                    reason: Some("cancelled while awaiting confirmation".into()),
+                    ts: self.now,
+                });
+                self.settle(p.request.instrument.index());
+            }
             return;
         }
         self.events.push(ExecEvent::CancelRejected {
@@ -450,120 +685,182 @@ impl SimBroker {
         self.now = bar.ts_end;
     }
 
-    /// Match the instrument's working orders against `bar`.
+    /// Match the instrument's working orders against `bar`: bookkeeping (first bar, closing
+    /// auction, opening, DAY expiry), then the fills in the order the path reaches them, then
+    /// what the orders that did not fill learnt on the way, then [`Self::settle`].
     fn match_orders(&mut self, bar: &Bar) {
         let i = bar.instrument.index();
-        let Some(open) = self.instruments[i].price_from_f64(bar.open) else {
+        let inst = &self.instruments[i];
+        let Some(path) = BarPath::from_f64(inst, bar.open, bar.high, bar.low, bar.close) else {
             return;
         };
-        // The full intrabar path is built only when a non-market order needs it.
-        let mut path: Option<BarPath> = None;
+        let open = PathPoint::open(&path);
         let mut ws = std::mem::take(&mut self.working[i]);
-        let mut k = 0;
-        while k < ws.len() {
-            let w = &mut ws[k];
-            if !w.evaluated {
-                w.evaluated = true;
-                w.first_bar = bar.ts;
-            } else if w.request.tif == TimeInForce::Day {
-                // The exchange day is computed only for orders that outlive their first bar
-                // (most market orders do not).
-                let end = match w.expires_at {
-                    Some(t) => t,
-                    None => *w.expires_at.insert(self.day_end(i, w.first_bar)),
+        for k in 0..ws.len() {
+            let (w, others) = split(&mut ws, k);
+            self.prepare(others, w, bar, open);
+        }
+        loop {
+            let mut best: Option<(usize, Step, (usize, Decimal))> = None;
+            for (k, w) in ws.iter().enumerate() {
+                let Some(from) = w.start.filter(|_| !w.filled_on_bar) else {
+                    continue;
                 };
-                if bar.ts >= end {
-                    self.events.push(ExecEvent::Expired {
-                        order_id: w.order_id,
-                        ts: bar.ts,
-                    });
-                    ws.remove(k);
-                    self.working_count -= 1;
+                if w.remaining().is_zero() {
                     continue;
                 }
-            }
-            let r = w.request;
-            let outcome = if r.order_type == OrderType::Market {
-                BarOutcome::Fill {
-                    price: open,
-                    slipped: true,
-                }
-            } else {
-                let p = match path {
-                    Some(p) => p,
-                    None => {
-                        let inst = &self.instruments[i];
-                        let Some(p) =
-                            BarPath::from_f64(inst, bar.open, bar.high, bar.low, bar.close)
-                        else {
-                            k += 1;
-                            continue;
-                        };
-                        *path.insert(p)
-                    }
+                let step = walk(&path, &self.instruments[i], &w.resting(), from);
+                let Some(t) = step.fill else {
+                    continue;
                 };
-                match_bar(
-                    &p,
-                    r.order_type,
-                    r.side,
-                    r.limit_price,
-                    r.stop_price,
-                    w.triggered,
-                )
-            };
-            match outcome {
-                BarOutcome::Fill { price, slipped } => {
-                    let qty = self.fill_qty(w, bar.volume);
-                    if qty > Decimal::ZERO {
-                        // Fills at the open happen at the bar's open time, others during it.
-                        let ts = if price == open { bar.ts } else { bar.ts_end };
-                        let price = if slipped {
-                            let inst = &self.instruments[i];
-                            slip_within_f64_range(
-                                inst,
-                                r.side,
-                                price,
-                                self.slippage,
-                                bar.low,
-                                bar.high,
-                            )
-                            .unwrap_or_else(|| {
-                                let range = self.range_of(i, bar);
-                                apply_prepared_slippage(inst, r.side, price, self.slippage, range)
-                            })
-                        } else {
-                            price
-                        };
-                        self.fill(w, qty, price, ts);
-                    }
-                    if r.order_type == OrderType::StopLimit {
-                        w.triggered = true;
-                    }
-                    if r.order_type == OrderType::Stop {
-                        // A triggered stop is a market order from now on.
-                        w.request.order_type = OrderType::Market;
-                        w.request.stop_price = None;
-                    }
+                if w.request.tif == TimeInForce::Opg && t.at != open {
+                    continue; // OPG trades at the opening or not at all
                 }
-                BarOutcome::NoFill { triggered } => w.triggered |= triggered,
+                let key = t.at.key(&path);
+                if best.as_ref().is_none_or(|b| key < b.2) {
+                    best = Some((k, step, key));
+                }
             }
-            let done = w.filled == r.quantity;
-            if !done && r.tif == TimeInForce::Ioc {
-                self.events.push(ExecEvent::Cancelled {
-                    order_id: w.order_id,
-                    reason: Some("IOC remainder cancelled".into()),
-                    ts: bar.ts_end,
-                });
+            let Some((k, step, _)) = best else {
+                break;
+            };
+            let Some(t) = step.fill else {
+                break;
+            };
+            let (w, others) = split(&mut ws, k);
+            w.commit(&step);
+            w.filled_on_bar = true;
+            let qty = self.fill_qty(w, bar.volume);
+            if qty > Decimal::ZERO {
+                // Fills at the open happen at the bar's open time, others during it.
+                let ts = if t.at == open { bar.ts } else { bar.ts_end };
+                let inst = &self.instruments[i];
+                let price = if t.slipped {
+                    slip_within_f64_range(inst, w.request.side, t.price, self.slippage, bar.low, bar.high)
+                        .unwrap_or_else(|| {
+                            let range = self.range_of(i, bar);
+                            apply_prepared_slippage(inst, w.request.side, t.price, self.slippage, range)
+                        })
+                } else {
+                    t.price
+                };
+                self.fill(w, qty, price, ts);
+                self.propagate(others, w, qty, Some(t.at));
             }
-            if done || r.tif == TimeInForce::Ioc {
-                ws.remove(k);
-                self.working_count -= 1;
-            } else {
-                k += 1;
+            if matches!(w.request.order_type, OrderType::Stop | OrderType::TrailingStop) {
+                // A triggered stop is a market order from now on.
+                w.request.order_type = OrderType::Market;
+                w.request.stop_price = None;
+            }
+        }
+        for w in ws.iter_mut() {
+            let Some(from) = w.start.take() else {
+                continue;
+            };
+            if !w.filled_on_bar {
+                let step = walk(&path, &self.instruments[i], &w.resting(), from);
+                w.commit(&step);
+            }
+            w.filled_on_bar = false;
+            let open_left = w.filled < w.request.quantity && w.ended.is_none();
+            if open_left && w.request.tif == TimeInForce::Ioc {
+                w.ended = Some((End::CancelledBy("IOC remainder cancelled"), bar.ts_end));
+            } else if open_left && w.request.tif == TimeInForce::Opg {
+                w.ended = Some((End::CancelledBy("OPG order not filled at the opening"), bar.ts));
             }
         }
         self.working[i] = ws;
+        self.settle(i);
     }
+
+    /// Bookkeeping for one order before the fills of `bar`: the closing auction of on-close
+    /// orders, the opening of OPG orders, DAY expiry, and where the order may start filling.
+    fn prepare(
+        &mut self,
+        others: (&mut [Working], &mut [Working]),
+        w: &mut Working,
+        bar: &Bar,
+        open: PathPoint,
+    ) {
+        let i = bar.instrument.index();
+        w.start = None;
+        w.filled_on_bar = false;
+        if w.ended.is_some() || w.remaining().is_zero() {
+            return; // done, or a bracket exit waiting for its parent
+        }
+        let first = !w.evaluated;
+        if first {
+            w.evaluated = true;
+            w.first_bar = bar.ts;
+        }
+        if w.on_close() {
+            return self.auction(others, w, bar);
+        }
+        if w.request.tif == TimeInForce::Opg {
+            if bar.ts >= self.day_end(i, w.accepted_at.saturating_sub(1)) {
+                w.start = Some(open);
+            }
+            return;
+        }
+        if !first && w.request.tif == TimeInForce::Day {
+            // The exchange day is computed only for orders that outlive their first bar
+            // (most market orders do not).
+            let end = match w.expires_at {
+                Some(t) => t,
+                None => *w.expires_at.insert(self.day_end(i, w.first_bar)),
+            };
+            if bar.ts >= end {
+                w.ended = Some((End::Expired, bar.ts));
+                return;
+            }
+        }
+        w.start = Some(open);
+    }
+
+    /// An on-close order on `bar`: if the order's exchange day closed before this bar, it
+    /// trades in that day's closing auction at the last close (an LOC only if the close meets
+    /// its limit) and any remainder is cancelled; otherwise the bar's close is remembered.
+    fn auction(
+        &mut self,
+        others: (&mut [Working], &mut [Working]),
+        w: &mut Working,
+        bar: &Bar,
+    ) {
+        let i = bar.instrument.index();
+        let Some(close) = self.instruments[i].price_from_f64(bar.close) else {
+            return;
+        };
+        let Some((end, last_close)) = w.closing else {
+            w.closing = Some((bar.ts_end, close));
+            return;
+        };
+        if bar.ts < self.day_end(i, end.saturating_sub(1)) {
+            w.closing = Some((bar.ts_end, close));
+            return;
+        }
+        let r = &w.request;
+        let crosses = match (r.order_type, r.limit_price, r.side) {
+            (OrderType::LimitOnClose, Some(l), Side::Buy) => last_close <= l,
+            (OrderType::LimitOnClose, Some(l), Side::Sell) => last_close >= l,
+            (OrderType::LimitOnClose, None, _) => false,
+            _ => true,
+        };
+        let qty = w.remaining();
+        if crosses && qty > Decimal::ZERO {
+            self.fill(w, qty, last_close, end);
+            self.propagate(others, w, qty, None);
+        }
+        if w.filled < w.request.quantity {
+            w.ended = Some((End::CancelledBy("not filled in the closing auction"), end));
+        }
+    }
+}
+
+/// Order `k` of a book and the orders before and after it.
+fn split(ws: &mut [Working], k: usize) -> (&mut Working, (&mut [Working], &mut [Working])) {
+    let (before, rest) = ws.split_at_mut(k);
+    let (w, after) = rest.split_first_mut().expect("k is an index of ws");
+    (w, (before, after))
 }
 
 impl ExecutionClient for SimBroker {

@@ -17,7 +17,7 @@
 
 use rust_decimal::Decimal;
 
-use tickline_engine::domain::{Instrument, OrderType, Side};
+use tickline_engine::domain::{Instrument, OrderType, Side, Trail};
 use tickline_engine::money;
 
 /// The four points of the intrabar path.
@@ -78,96 +78,236 @@ impl BarPath {
     }
 }
 
-/// What happened to an order on one bar.
+/// A point on the intrabar path: on leg `leg` (0 = open → nearer extreme, 1 = → farther
+/// extreme, 2 = → close) at `price`. Orders activated mid-bar (bracket exits whose parent
+/// just filled) start there instead of at the open.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum BarOutcome {
-    /// Not filled; `triggered` is true when a stop-limit's stop was hit on this bar.
-    NoFill { triggered: bool },
-    /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
-    /// slippage applies (market and stop fills).
-    Fill { price: Decimal, slipped: bool },
+pub struct PathPoint {
+    pub leg: usize,
+    pub price: Decimal,
 }
 
-/// Where a limit order first fills, walking from `(leg, from)`.
-fn limit_fill(
-    path: &BarPath,
-    side: Side,
-    limit: Decimal,
-    leg: usize,
-    from: Decimal,
-) -> Option<Decimal> {
+impl PathPoint {
+    /// The bar's open.
+    pub fn open(path: &BarPath) -> PathPoint {
+        PathPoint {
+            leg: 0,
+            price: path.open(),
+        }
+    }
+
+    /// Ordering key along the path: the leg, then the distance travelled on it. Fills are
+    /// applied in this order, which is how the tie between two OCA members that could both
+    /// fill on one bar is broken: the one the path reaches first wins.
+    pub fn key(self, path: &BarPath) -> (usize, Decimal) {
+        (self.leg, (self.price - path.points[self.leg]).abs())
+    }
+}
+
+/// A resting order as the fill rules see it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Resting {
+    pub order_type: OrderType,
+    pub side: Side,
+    pub limit: Option<Decimal>,
+    pub stop: Option<Decimal>,
+    pub trail: Option<Trail>,
+    pub limit_offset: Option<Decimal>,
+    /// A stop-limit (or trailing stop-limit) triggered on an earlier bar: now a limit.
+    pub triggered: bool,
+    /// A trailing stop's current stop (`None` before its first bar: `stop`, else set from
+    /// the first price it sees).
+    pub trail_stop: Option<Decimal>,
+}
+
+impl Resting {
+    /// A plain order of the four classic types.
+    pub fn plain(
+        order_type: OrderType,
+        side: Side,
+        limit: Option<Decimal>,
+        stop: Option<Decimal>,
+        triggered: bool,
+    ) -> Resting {
+        Resting {
+            order_type,
+            side,
+            limit,
+            stop,
+            trail: None,
+            limit_offset: None,
+            triggered,
+            trail_stop: None,
+        }
+    }
+}
+
+/// Where an order fills on the path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Touch {
+    pub at: PathPoint,
+    /// Before slippage; see [`apply_slippage`].
+    pub price: Decimal,
+    /// Whether slippage applies (market, stop and trailing-stop fills).
+    pub slipped: bool,
+}
+
+/// One order's walk along one bar from a starting point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    pub fill: Option<Touch>,
+    /// A stop-limit's stop was hit (on this bar or before): it is a limit from now on.
+    pub triggered: bool,
+    /// The limit a trailing stop-limit got when it triggered.
+    pub limit: Option<Decimal>,
+    /// A trailing stop's stop after the walk (moved with the market, never back).
+    pub trail_stop: Option<Decimal>,
+}
+
+impl Step {
+    fn none(o: &Resting) -> Step {
+        Step {
+            fill: None,
+            triggered: o.triggered,
+            limit: None,
+            trail_stop: o.trail_stop,
+        }
+    }
+
+    fn fill(o: &Resting, at: PathPoint, price: Decimal, slipped: bool) -> Step {
+        Step {
+            fill: Some(Touch { at, price, slipped }),
+            ..Step::none(o)
+        }
+    }
+}
+
+/// Where a limit order first fills, walking from `from`.
+fn limit_fill(path: &BarPath, side: Side, limit: Decimal, from: PathPoint) -> Option<PathPoint> {
     let marketable = match side {
-        Side::Buy => from <= limit,
-        Side::Sell => from >= limit,
+        Side::Buy => from.price <= limit,
+        Side::Sell => from.price >= limit,
     };
     if marketable {
         return Some(from);
     }
-    path.touch(leg, from, limit).map(|_| limit)
+    path.touch(from.leg, from.price, limit).map(|leg| PathPoint { leg, price: limit })
 }
 
-/// Evaluate one order against one bar. `triggered` says whether a stop-limit was triggered on
-/// an earlier bar (it then behaves as a plain limit).
-pub fn match_bar(
+/// Where a stop at `stop` triggers walking from `from`: at `from` if the price is already
+/// through it (a gap), else where the path first reaches it.
+fn stop_trigger(path: &BarPath, side: Side, stop: Decimal, from: PathPoint) -> Option<PathPoint> {
+    let gapped = match side {
+        Side::Buy => from.price >= stop,
+        Side::Sell => from.price <= stop,
+    };
+    if gapped {
+        return Some(from);
+    }
+    path.touch(from.leg, from.price, stop).map(|leg| PathPoint { leg, price: stop })
+}
+
+/// A trailing stop's walk: the stop follows each favourable leg (a sell's up, a buy's down)
+/// to `trail` from the price, rounded to tick, and triggers where an adverse leg reaches it.
+/// Returns the trigger point, if any, and the stop after the walk.
+fn trail_walk(
     path: &BarPath,
-    order_type: OrderType,
-    side: Side,
-    limit: Option<Decimal>,
-    stop: Option<Decimal>,
-    triggered: bool,
-) -> BarOutcome {
-    let open = path.open();
-    match (order_type, limit, stop) {
-        (OrderType::Market, _, _) => BarOutcome::Fill {
-            price: open,
-            slipped: true,
+    inst: &Instrument,
+    o: &Resting,
+    trail: Trail,
+    from: PathPoint,
+) -> (Option<(PathPoint, Decimal)>, Decimal) {
+    let sell = o.side == Side::Sell;
+    let follow = |p: Decimal| inst.round_price(trail.stop_for(o.side, p));
+    let tighter = |a: Decimal, b: Decimal| if sell { a.max(b) } else { a.min(b) };
+    let hit = |p: Decimal, stop: Decimal| if sell { p <= stop } else { p >= stop };
+    let mut stop = match o.trail_stop.or(o.stop) {
+        Some(s) => tighter(s, follow(from.price)),
+        None => follow(from.price),
+    };
+    if hit(from.price, stop) {
+        return (Some((from, stop)), stop);
+    }
+    let mut a = from.price;
+    for leg in from.leg..3 {
+        let b = path.points[leg + 1];
+        let favourable = if sell { b > a } else { b < a };
+        if favourable {
+            stop = tighter(stop, follow(b));
+        } else if hit(b, stop) {
+            return (Some((PathPoint { leg, price: stop }, stop)), stop);
+        }
+        a = b;
+    }
+    (None, stop)
+}
+
+/// Walk order `o` along `path` from `from` (the open, or where a bracket exit was
+/// activated). On-close orders never fill on the path (the broker runs the closing auction).
+pub fn walk(path: &BarPath, inst: &Instrument, o: &Resting, from: PathPoint) -> Step {
+    let limit_step = |limit: Decimal, from: PathPoint, triggered: bool| {
+        let mut step = match limit_fill(path, o.side, limit, from) {
+            Some(at) => Step::fill(o, at, at.price, false),
+            None => Step::none(o),
+        };
+        step.triggered = triggered;
+        step
+    };
+    match o.order_type {
+        OrderType::Market => Step::fill(o, from, from.price, true),
+        OrderType::MidPrice => match o.limit {
+            // Pegged to the mid: no spread crossed, so no slippage.
+            None => Step::fill(o, from, from.price, false),
+            Some(cap) => limit_step(cap, from, false),
         },
-        (OrderType::Limit, Some(l), _) => match limit_fill(path, side, l, 0, open) {
-            Some(price) => BarOutcome::Fill {
-                price,
-                slipped: false,
-            },
-            None => BarOutcome::NoFill { triggered: false },
+        OrderType::Limit => match o.limit {
+            Some(l) => limit_step(l, from, false),
+            None => Step::none(o),
         },
-        (OrderType::StopLimit, Some(l), _) if triggered => match limit_fill(path, side, l, 0, open)
-        {
-            Some(price) => BarOutcome::Fill {
-                price,
-                slipped: false,
-            },
-            None => BarOutcome::NoFill { triggered: true },
+        OrderType::Stop | OrderType::StopLimit if o.triggered => match o.limit {
+            Some(l) => limit_step(l, from, true),
+            None => Step::none(o),
         },
-        (OrderType::Stop | OrderType::StopLimit, _, Some(s)) => {
-            let gapped = match side {
-                Side::Buy => open >= s,
-                Side::Sell => open <= s,
+        OrderType::Stop | OrderType::StopLimit => {
+            let Some(stop) = o.stop else {
+                return Step::none(o);
             };
-            let (leg, trigger_price) = if gapped {
-                (0, open)
-            } else {
-                match path.touch(0, open, s) {
-                    Some(leg) => (leg, s),
-                    None => return BarOutcome::NoFill { triggered: false },
-                }
+            let Some(at) = stop_trigger(path, o.side, stop, from) else {
+                return Step::none(o);
             };
-            match (order_type, limit) {
-                (OrderType::StopLimit, Some(l)) => {
-                    match limit_fill(path, side, l, leg, trigger_price) {
-                        Some(price) => BarOutcome::Fill {
-                            price,
-                            slipped: false,
-                        },
-                        None => BarOutcome::NoFill { triggered: true },
-                    }
-                }
-                _ => BarOutcome::Fill {
-                    price: trigger_price,
-                    slipped: true,
-                },
+            match (o.order_type, o.limit) {
+                (OrderType::StopLimit, Some(l)) => limit_step(l, at, true),
+                _ => Step::fill(o, at, at.price, true),
             }
         }
-        // Missing prices are refused by the risk layer before they get here.
-        _ => BarOutcome::NoFill { triggered: false },
+        OrderType::TrailingStopLimit if o.triggered => match o.limit {
+            Some(l) => limit_step(l, from, true),
+            None => Step::none(o),
+        },
+        OrderType::TrailingStop | OrderType::TrailingStopLimit => {
+            let Some(trail) = o.trail else {
+                return Step::none(o);
+            };
+            let (trigger, stop) = trail_walk(path, inst, o, trail, from);
+            let mut step = match trigger {
+                None => Step::none(o),
+                Some((at, stop)) if o.order_type == OrderType::TrailingStopLimit => {
+                    let offset = o.limit_offset.unwrap_or_default();
+                    let limit = match o.side {
+                        Side::Sell => stop - offset,
+                        Side::Buy => stop + offset,
+                    };
+                    Step {
+                        limit: Some(limit),
+                        ..limit_step(limit, at, true)
+                    }
+                }
+                Some((at, _)) => Step::fill(o, at, at.price, true),
+            };
+            step.trail_stop = Some(stop);
+            step
+        }
+        OrderType::MarketOnClose | OrderType::LimitOnClose => Step::none(o),
     }
 }
 
@@ -361,6 +501,42 @@ fn clamp_to_range(inst: &Instrument, mut p: Decimal, range: Option<(Decimal, Dec
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+/// What happened to an order on one bar.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BarOutcome {
+    /// Not filled; `triggered` is true when a stop-limit's stop was hit on this bar.
+    NoFill { triggered: bool },
+    /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
+    /// slippage applies (market and stop fills).
+    Fill { price: Decimal, slipped: bool },
+}
+
+/// Evaluate one classic order (market, limit, stop, stop-limit) against a whole bar: a
+/// [`walk`] from the open. `triggered` says whether a stop-limit was triggered on an earlier
+/// bar (it then behaves as a plain limit).
+fn match_bar(
+    path: &BarPath,
+    order_type: OrderType,
+    side: Side,
+    limit: Option<Decimal>,
+    stop: Option<Decimal>,
+    triggered: bool,
+) -> BarOutcome {
+    // The classic types never round to a tick here, so any instrument will do.
+    let inst = Instrument::stock("X");
+    let o = Resting::plain(order_type, side, limit, stop, triggered);
+    let step = walk(path, &inst, &o, PathPoint::open(path));
+    match step.fill {
+        Some(t) => BarOutcome::Fill {
+            price: t.price,
+            slipped: t.slipped,
+        },
+        None => BarOutcome::NoFill {
+            triggered: step.triggered,
+        },
+    }
+}
 
     fn path(o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> BarPath {
         BarPath::new(o, h, l, c)

@@ -105,6 +105,9 @@ impl Ctx for Muted<'_> {
     fn submit(&mut self, _request: OrderRequest) -> OrderId {
         OrderId(self.fake_id())
     }
+    fn next_order_id(&self) -> OrderId {
+        OrderId(u64::MAX - (*self.discarded + 1))
+    }
     fn modify(&mut self, _id: OrderId, _change: OrderModify) {
         *self.discarded += 1;
     }

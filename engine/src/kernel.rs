@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::connectivity::Connectivity;
 use crate::domain::{
     Bar, ExecId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType,
-    Tick, Ts,
+    Tick, Trail, Ts,
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
 use crate::history::{BarHistory, BarWindow};
@@ -30,6 +30,7 @@ use crate::record::{Record, Recorder};
 use crate::resample::{Resampler, Timeframe};
 use crate::risk::{
     KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
+    ParentOrder,
 };
 use crate::strategy::{Ctx, LogLevel, Strategy, Timer, TimerId};
 use crate::{mem, money};
@@ -1021,7 +1022,11 @@ impl Kernel {
         req.quantity = inst.round_qty(req.quantity);
         req.limit_price = req.limit_price.map(|p| inst.round_price(p));
         req.stop_price = req.stop_price.map(|p| inst.round_price(p));
-        if req.order_type == OrderType::Market {
+        req.limit_offset = req.limit_offset.map(|p| inst.round_price(p));
+        if let Some(Trail::Amount(a)) = req.trail {
+            req.trail = Some(Trail::Amount(inst.round_price(a)));
+        }
+        if matches!(req.order_type, OrderType::Market | OrderType::MarketOnClose) {
             req.limit_price = None;
             req.stop_price = None;
         }
@@ -1071,7 +1076,8 @@ impl Kernel {
             });
         }
         let req = Self::normalize(inst, req);
-        let ctx = self.risk_context(inst, now, None);
+        let mut ctx = self.risk_context(inst, now, None);
+        ctx.parent = req.parent.and_then(|p| parent_order(&self.om, p));
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {
@@ -1153,7 +1159,8 @@ impl Kernel {
                 ),
             );
         }
-        let ctx = self.risk_context(inst, now, Some(id));
+        let mut ctx = self.risk_context(inst, now, Some(id));
+        ctx.parent = req.parent.and_then(|p| parent_order(&self.om, p));
         let decision = self.risk.check(req, &ctx);
         if let Some(r) = self.recorder.as_mut() {
             r.record(Record::RiskDecision {
@@ -1220,7 +1227,19 @@ fn risk_context<'a>(
         per_contract_margin,
         per_contract_exposure,
         equity: portfolio.equity(),
+        parent: None,
     }
+}
+
+/// What risk needs to know of bracket parent `id`.
+fn parent_order(om: &OrderManager, id: OrderId) -> Option<ParentOrder> {
+    let o = om.get(id)?;
+    Some(ParentOrder {
+        instrument: o.request.instrument,
+        side: o.request.side,
+        quantity: o.request.quantity,
+        alive: !o.state.is_terminal() || o.filled_qty > Decimal::ZERO,
+    })
 }
 
 /// Fixed-point equity samples as `Decimal`.
@@ -1305,6 +1324,9 @@ impl Ctx for KernelCtx<'_> {
         *self.next_order += 1;
         self.commands.push(Command::Submit(id, request));
         id
+    }
+    fn next_order_id(&self) -> OrderId {
+        OrderId(*self.next_order)
     }
     fn modify(&mut self, id: OrderId, change: OrderModify) {
         self.commands.push(Command::Modify(id, change));

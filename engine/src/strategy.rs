@@ -8,7 +8,9 @@
 use rust_decimal::Decimal;
 
 use crate::connectivity::Connectivity;
-use crate::domain::{Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts};
+use crate::domain::{
+    Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, TimeInForce, Ts,
+};
 use crate::history::BarWindow;
 use crate::order::{Order, OrderUpdate};
 use crate::portfolio::Portfolio;
@@ -18,6 +20,14 @@ use crate::risk::KillSwitchState;
 /// Identifies a timer set with [`Ctx::set_timer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId(pub u64);
+
+/// The three orders of a bracket ([`Ctx::bracket`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BracketIds {
+    pub entry: OrderId,
+    pub take_profit: OrderId,
+    pub stop_loss: OrderId,
+}
 
 /// A timer firing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,12 +98,14 @@ pub trait Ctx {
     fn resample(&mut self, timeframe: Timeframe);
 
     /// Signed remaining quantity of the open orders on `instrument` (what the position
-    /// becomes, added to it, if they all fill).
+    /// becomes, added to it, if they all fill). Bracket exits are not counted: they close
+    /// what their parent opens.
     fn open_quantity(&self, instrument: InstrumentId) -> Decimal {
         let mut q = Decimal::ZERO;
         for id in self.open_orders() {
             if let Some(o) = self.order(*id)
                 && o.request.instrument == instrument
+                && !o.request.is_exit()
             {
                 q += o.signed_remaining();
             }
@@ -156,10 +168,70 @@ pub trait Ctx {
         let q = self.position(instrument);
         (!q.is_zero()).then(|| self.submit(OrderRequest::market_signed(instrument, -q)))
     }
+    /// Submit `entry` with `exits` as its bracket: each exit gets the entry as its parent
+    /// and, when there are several, one OCA group named by the entry's id. The exits wait
+    /// until the entry fills and are sized by what it filled; the first to fill reduces the
+    /// others by its quantity and, once complete, cancels them. Returns the entry's id.
+    fn submit_bracket(&mut self, entry: OrderRequest, exits: &[OrderRequest]) -> OrderId {
+        let parent = self.submit(entry);
+        for exit in exits {
+            self.submit(OrderRequest {
+                parent: Some(parent),
+                oca_group: (exits.len() > 1).then_some(parent),
+                ..*exit
+            });
+        }
+        parent
+    }
+
+    /// A bracket with the usual two exits: a GTC limit at `take_profit` and a GTC stop at
+    /// `stop_loss`, both for the entry's quantity the other way.
+    fn bracket(
+        &mut self,
+        entry: OrderRequest,
+        take_profit: Decimal,
+        stop_loss: Decimal,
+    ) -> BracketIds {
+        let (i, side, q) = (entry.instrument, entry.side.opposite(), entry.quantity);
+        let exit = |r: OrderRequest| OrderRequest {
+            oca_group: r.parent,
+            ..r.with_tif(TimeInForce::Gtc)
+        };
+        let parent = self.submit(entry);
+        let mut tp = OrderRequest::limit(i, side, q, take_profit);
+        tp.parent = Some(parent);
+        let mut sl = OrderRequest::stop(i, side, q, stop_loss);
+        sl.parent = Some(parent);
+        BracketIds {
+            entry: parent,
+            take_profit: self.submit(exit(tp)),
+            stop_loss: self.submit(exit(sl)),
+        }
+    }
+
+    /// Submit `orders` as one OCA group (one-cancels-all: a fill reduces the others by its
+    /// quantity, a complete fill cancels them), named by the first order's id, which is
+    /// returned.
+    fn submit_oca(&mut self, orders: &[OrderRequest]) -> Option<OrderId> {
+        let group = self.next_order_id();
+        let mut first = None;
+        for order in orders {
+            let id = self.submit(OrderRequest {
+                oca_group: Some(group),
+                ..*order
+            });
+            first.get_or_insert(id);
+        }
+        first
+    }
+
 
     /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,
     /// rejection) arrives later through [`Strategy::on_order`].
     fn submit(&mut self, request: OrderRequest) -> OrderId;
+
+    /// The id the next [`Ctx::submit`] will return.
+    fn next_order_id(&self) -> OrderId;
     /// Change quantity / prices of a working order.
     fn modify(&mut self, id: OrderId, change: OrderModify);
     /// Cancel an order.

@@ -248,8 +248,11 @@ impl Ctx for FakeCtx {
         self.logs
             .push((LogLevel::Debug, format!("resample {}", timeframe.label())));
     }
+    fn next_order_id(&self) -> OrderId {
+        OrderId(self.orders.len() as u64 + 1)
+    }
     fn submit(&mut self, request: OrderRequest) -> OrderId {
-        let id = OrderId(self.orders.len() as u64 + 1);
+        let id = self.next_order_id();
         self.orders.push(Order {
             id,
             client_order_id: ClientOrderId::with_number("T-", id.0),

@@ -9,7 +9,7 @@ pub use bar::{Bar, BarSeries, Tick};
 pub use instrument::{Instrument, InstrumentError, InstrumentId, SecType};
 pub use order::{
     ClientOrderId, ExecId, Fill, InlineStr, OrderId, OrderModify, OrderRequest, OrderType, Side,
-    TimeInForce, signed_qty,
+    TimeInForce, Trail, signed_qty,
 };
 
 /// A point in time: UTC nanoseconds since the Unix epoch.

@@ -70,6 +70,23 @@ pub enum OrderType {
     Stop,
     #[serde(rename = "STP LMT")]
     StopLimit,
+    /// A stop that follows the market by [`OrderRequest::trail`]: a sell's stop rises with the
+    /// highest price seen (a buy's falls with the lowest) and never moves back.
+    #[serde(rename = "TRAIL")]
+    TrailingStop,
+    /// A trailing stop that becomes a limit at the stop ∓ [`OrderRequest::limit_offset`] when
+    /// it triggers.
+    #[serde(rename = "TRAILLMT")]
+    TrailingStopLimit,
+    /// Market on close: executes in the closing auction at the session's close.
+    #[serde(rename = "MOC")]
+    MarketOnClose,
+    /// Limit on close: executes at the close if the close is at or better than the limit.
+    #[serde(rename = "LOC")]
+    LimitOnClose,
+    /// IBKR's MIDPRICE: pegged to the middle of the spread, capped by an optional limit.
+    #[serde(rename = "MIDPRICE")]
+    MidPrice,
 }
 
 impl OrderType {
@@ -79,6 +96,74 @@ impl OrderType {
             OrderType::Limit => "LMT",
             OrderType::Stop => "STP",
             OrderType::StopLimit => "STP LMT",
+            OrderType::TrailingStop => "TRAIL",
+            OrderType::TrailingStopLimit => "TRAILLMT",
+            OrderType::MarketOnClose => "MOC",
+            OrderType::LimitOnClose => "LOC",
+            OrderType::MidPrice => "MIDPRICE",
+        }
+    }
+
+    /// Every order type, for tables and round-trip tests.
+    pub const ALL: [OrderType; 9] = [
+        OrderType::Market,
+        OrderType::Limit,
+        OrderType::Stop,
+        OrderType::StopLimit,
+        OrderType::TrailingStop,
+        OrderType::TrailingStopLimit,
+        OrderType::MarketOnClose,
+        OrderType::LimitOnClose,
+        OrderType::MidPrice,
+    ];
+
+    /// Whether the type needs a limit price (MIDPRICE's cap is optional).
+    pub fn needs_limit(self) -> bool {
+        matches!(
+            self,
+            OrderType::Limit | OrderType::StopLimit | OrderType::LimitOnClose
+        )
+    }
+
+    /// Whether the type needs a stop price.
+    pub fn needs_stop(self) -> bool {
+        matches!(self, OrderType::Stop | OrderType::StopLimit)
+    }
+
+    /// Whether the type is a trailing stop (needs [`OrderRequest::trail`]).
+    pub fn is_trailing(self) -> bool {
+        matches!(self, OrderType::TrailingStop | OrderType::TrailingStopLimit)
+    }
+}
+
+/// How far a trailing stop follows the market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trail {
+    /// A fixed price distance (IBKR `trailingType = "amt"`).
+    Amount(Decimal),
+    /// A percentage of the price, e.g. `2` for 2 % (IBKR `trailingType = "%"`).
+    Percent(Decimal),
+}
+
+impl Trail {
+    /// The trailing value, whichever the kind.
+    pub fn value(self) -> Decimal {
+        match self {
+            Trail::Amount(v) | Trail::Percent(v) => v,
+        }
+    }
+
+    /// The stop a market at `price` implies: below it for a sell (protecting a long), above
+    /// it for a buy. Not rounded.
+    pub fn stop_for(self, side: Side, price: Decimal) -> Decimal {
+        let distance = match self {
+            Trail::Amount(a) => a,
+            Trail::Percent(p) => price * p / Decimal::ONE_HUNDRED,
+        };
+        match side {
+            Side::Sell => price - distance,
+            Side::Buy => price + distance,
         }
     }
 }
@@ -93,14 +178,25 @@ pub enum TimeInForce {
     Gtc,
     /// Immediate or cancel: whatever is not filled at the first opportunity is cancelled.
     Ioc,
+    /// At the opening: executes at the next session's open or is cancelled.
+    Opg,
 }
 
 impl TimeInForce {
+    /// Every time in force, for tables and round-trip tests.
+    pub const ALL: [TimeInForce; 4] = [
+        TimeInForce::Day,
+        TimeInForce::Gtc,
+        TimeInForce::Ioc,
+        TimeInForce::Opg,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TimeInForce::Day => "DAY",
             TimeInForce::Gtc => "GTC",
             TimeInForce::Ioc => "IOC",
+            TimeInForce::Opg => "OPG",
         }
     }
 }
@@ -268,6 +364,17 @@ pub struct OrderRequest {
     /// Optional strategy-chosen client order id; the engine derives one from the order id
     /// otherwise.
     pub client_order_id: Option<ClientOrderId>,
+    /// Trailing distance of a trailing stop (limit); `stop_price` is then the optional
+    /// initial stop.
+    pub trail: Option<Trail>,
+    /// Distance of a trailing stop-limit's limit from its stop (IBKR `lmtPriceOffset`).
+    pub limit_offset: Option<Decimal>,
+    /// The bracket parent: this order is one of its exits, held until the parent fills and
+    /// sized by what the parent filled.
+    pub parent: Option<OrderId>,
+    /// One-cancels-all group, named by its first member's order id. A fill reduces the other
+    /// members by the filled quantity; a complete fill cancels them.
+    pub oca_group: Option<OrderId>,
 }
 
 impl OrderRequest {
@@ -281,6 +388,10 @@ impl OrderRequest {
             stop_price: None,
             tif: TimeInForce::Day,
             client_order_id: None,
+            trail: None,
+            limit_offset: None,
+            parent: None,
+            oca_group: None,
         }
     }
 
@@ -327,6 +438,68 @@ impl OrderRequest {
         r
     }
 
+    /// A trailing stop: its stop follows the market by `trail` (amount or percent).
+    pub fn trailing_stop(
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        trail: Trail,
+    ) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::TrailingStop);
+        r.trail = Some(trail);
+        r
+    }
+
+    /// A trailing stop-limit: a trailing stop whose trigger sends a limit `offset` beyond
+    /// the stop (below it for a sell, above for a buy).
+    pub fn trailing_stop_limit(
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        trail: Trail,
+        offset: Decimal,
+    ) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::TrailingStopLimit);
+        r.trail = Some(trail);
+        r.limit_offset = Some(offset);
+        r
+    }
+
+    /// A market-on-close order.
+    pub fn market_on_close(instrument: InstrumentId, side: Side, quantity: Decimal) -> Self {
+        Self::new(instrument, side, quantity, OrderType::MarketOnClose)
+    }
+
+    /// A limit-on-close order.
+    pub fn limit_on_close(
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        price: Decimal,
+    ) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::LimitOnClose);
+        r.limit_price = Some(price);
+        r
+    }
+
+    /// A MIDPRICE order, optionally capped at `cap`.
+    pub fn mid_price(
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        cap: Option<Decimal>,
+    ) -> Self {
+        let mut r = Self::new(instrument, side, quantity, OrderType::MidPrice);
+        r.limit_price = cap;
+        r
+    }
+
+    /// Builder: the initial stop of a trailing stop (otherwise set from the first price).
+    pub fn with_stop(mut self, stop: Decimal) -> Self {
+        self.stop_price = Some(stop);
+        self
+    }
+
     /// Builder: time in force.
     pub fn with_tif(mut self, tif: TimeInForce) -> Self {
         self.tif = tif;
@@ -343,6 +516,13 @@ impl OrderRequest {
     #[inline]
     pub fn signed_quantity(&self) -> Decimal {
         signed_qty(self.side, self.quantity)
+    }
+
+    /// A bracket exit (it has a parent): it closes what the parent opens, so it is not
+    /// counted as open exposure.
+    #[inline]
+    pub fn is_exit(&self) -> bool {
+        self.parent.is_some()
     }
 }
 

@@ -159,12 +159,14 @@ impl OrderManager {
         self.open.len()
     }
 
-    /// Signed remaining quantity of the open orders on `instrument`.
+    /// Signed remaining quantity of the open orders on `instrument`, bracket exits aside
+    /// (they close what their parent opens).
     pub fn open_qty(&self, instrument: InstrumentId) -> Decimal {
         let mut q = Decimal::ZERO;
         for id in &self.open {
             if let Some(o) = self.get(*id)
                 && o.request.instrument == instrument
+                && !o.request.is_exit()
             {
                 q += o.signed_remaining();
             }

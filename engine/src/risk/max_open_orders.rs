@@ -11,6 +11,10 @@ impl RiskCheck for MaxOpenOrders {
         "max_open_orders"
     }
 
+    fn checks_exits(&self) -> bool {
+        true
+    }
+
     fn check(&self, _req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason> {
         if ctx.open_orders >= self.limit {
             return Err(RefusalReason::MaxOpenOrders {

@@ -11,6 +11,7 @@
 //! gross exposure, max open orders, buying power (cash or margin account), max orders per
 //! second. Each is off unless configured.
 
+mod bracket;
 mod buying_power;
 mod config;
 mod entry_pause;
@@ -26,6 +27,7 @@ mod validity;
 
 use rust_decimal::Decimal;
 
+pub use bracket::BracketExit;
 pub use buying_power::BuyingPower;
 pub use config::{AccountKind, KillSwitchAction, REG_T_INITIAL_MARGIN, RiskConfig};
 pub use entry_pause::{EntryPause, PauseReason};
@@ -39,7 +41,9 @@ pub use order_rate::OrderRateLimiter;
 pub use price_band::PriceBand;
 pub use validity::Validity;
 
-use crate::domain::{Instrument, OrderRequest, OrderType, Ts};
+use crate::domain::{
+    Instrument, InstrumentId, OrderRequest, OrderType, Side, TimeInForce, Trail, Ts,
+};
 
 /// An order request that passed every risk check. Only this module can create one.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,20 +78,42 @@ pub struct RiskContext<'a> {
     pub per_contract_margin: Decimal,
     pub per_contract_exposure: Decimal,
     pub equity: Decimal,
+    /// The bracket parent of the request being checked (`None` for an order without one, or
+    /// when the parent id is unknown).
+    pub parent: Option<ParentOrder>,
+}
+
+/// What the risk layer knows of a bracket exit's parent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParentOrder {
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub quantity: Decimal,
+    /// Working, or done with a fill (its position still needs its exits).
+    pub alive: bool,
 }
 
 impl RiskContext<'_> {
     /// The price an order is valued at: its limit (or stop) price, else the last price.
     pub fn reference_price(&self, req: &OrderRequest) -> Option<Decimal> {
         match req.order_type {
-            OrderType::Limit | OrderType::StopLimit => req.limit_price.or(self.last_price),
-            OrderType::Stop => req.stop_price.or(self.last_price),
-            OrderType::Market => self.last_price,
+            OrderType::Limit
+            | OrderType::StopLimit
+            | OrderType::LimitOnClose
+            | OrderType::MidPrice => req.limit_price.or(self.last_price),
+            OrderType::Stop | OrderType::TrailingStop | OrderType::TrailingStopLimit => {
+                req.stop_price.or(self.last_price)
+            }
+            OrderType::Market | OrderType::MarketOnClose => self.last_price,
         }
     }
 
     /// True when the order can only shrink the absolute position (counting working orders).
+    /// A bracket exit always does: it closes what its parent opens.
     pub fn reduces_exposure(&self, req: &OrderRequest) -> bool {
+        if req.is_exit() {
+            return true;
+        }
         let pos = self.position + self.open_order_qty;
         let after = pos + req.signed_quantity();
         !pos.is_zero()
@@ -114,6 +140,23 @@ pub enum RefusalReason {
         order_type: OrderType,
         field: &'static str,
     },
+    #[error("a trailing order needs a trail (amount or percent)")]
+    MissingTrail,
+    #[error("trail {trail:?} must be a positive amount or a percentage between 0 and 100")]
+    InvalidTrail { trail: Trail },
+    #[error("time in force {tif:?} is not allowed on {order_type:?} orders")]
+    TifNotAllowed {
+        tif: TimeInForce,
+        order_type: OrderType,
+    },
+    #[error("bracket parent {parent} is not an order of this run")]
+    UnknownParent { parent: u64 },
+    #[error("bracket parent {parent} is no longer working and never filled")]
+    ParentNotLive { parent: u64 },
+    #[error("a bracket exit must trade the parent's instrument the other way (parent {parent})")]
+    ExitDirection { parent: u64 },
+    #[error("bracket exit quantity {quantity} exceeds the parent's {parent}")]
+    ExitTooLarge { quantity: Decimal, parent: Decimal },
     #[error("{field} price {price} must be positive")]
     InvalidPrice { field: &'static str, price: Decimal },
     #[error("order quantity {quantity} exceeds the limit {limit}")]
@@ -163,6 +206,11 @@ pub struct Refusal {
 pub trait RiskCheck: Send {
     /// Stable name used in refusals, audit records and configuration.
     fn name(&self) -> &'static str;
+    /// Whether the check also applies to bracket exits (which the exposure checks skip: the
+    /// parent carries the bracket's exposure).
+    fn checks_exits(&self) -> bool {
+        false
+    }
     fn check(&self, req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason>;
 }
 
@@ -181,7 +229,7 @@ impl RiskChain {
     /// Build the chain from configuration (`tz` is the exchange time zone that defines the
     /// trading day for the daily-loss limit).
     pub fn from_config(cfg: &RiskConfig, tz: chrono_tz::Tz) -> RiskChain {
-        let mut checks: Vec<Box<dyn RiskCheck>> = vec![Box::new(Validity)];
+        let mut checks: Vec<Box<dyn RiskCheck>> = vec![Box::new(Validity), Box::new(BracketExit)];
         if let Some(limit) = cfg.max_order_quantity {
             checks.push(Box::new(MaxOrderQuantity { limit }));
         }
@@ -256,7 +304,8 @@ impl RiskChain {
             check: EntryPause::NAME,
             reason,
         })?;
-        for c in &self.checks {
+        let exit = req.is_exit();
+        for c in self.checks.iter().filter(|c| !exit || c.checks_exits()) {
             c.check(&req, ctx).map_err(|reason| Refusal {
                 check: c.name(),
                 reason,

@@ -14,6 +14,10 @@ impl RiskCheck for PriceBand {
         "price_band"
     }
 
+    fn checks_exits(&self) -> bool {
+        true
+    }
+
     fn check(&self, req: &OrderRequest, ctx: &RiskContext<'_>) -> Result<(), RefusalReason> {
         for price in [req.limit_price, req.stop_price].into_iter().flatten() {
             let last = ctx.last_price.ok_or(RefusalReason::NoReferencePrice)?;

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashSet};
 use rust_decimal::Decimal;
 
 use tickline_backtest::broker::{BrokerConfig, SimBroker};
-use tickline_engine::domain::{Bar, ClientOrderId, Instrument, OrderId, OrderRequest, OrderType};
+use tickline_engine::domain::{
+    Bar, ClientOrderId, Instrument, OrderId, OrderRequest, OrderType, TimeInForce,
+};
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient};
 
 use crate::contract::Contract;
@@ -103,16 +105,19 @@ impl Exchange {
     }
 
     fn request(&self, o: &OrderRecord) -> OrderRequest {
-        OrderRequest {
-            instrument: self.instruments[o.index].id,
-            side: o.side,
-            quantity: o.quantity,
-            order_type: o.order_type,
-            limit_price: o.limit,
-            stop_price: o.stop,
-            tif: o.tif,
-            client_order_id: None,
+        let mut r = OrderRequest::market(self.instruments[o.index].id, o.side, o.quantity)
+            .with_tif(o.tif);
+        r.order_type = o.order_type;
+        r.limit_price = o.limit;
+        r.stop_price = o.stop;
+        r.trail = o.trail;
+        // IBKR's TRAILLMT carries the limit as a price; its distance to the stop is the offset.
+        if o.order_type == OrderType::TrailingStopLimit
+            && let (Some(l), Some(s)) = (o.limit, o.stop)
+        {
+            r.limit_offset = Some((s - l).abs());
         }
+        r
     }
 
     fn submit(&mut self, id: u64) {
@@ -193,6 +198,7 @@ impl Exchange {
                     order_type: t.order_type,
                     limit: t.limit,
                     stop: t.stop,
+                    trail: t.trail,
                     tif: t.tif,
                     outside_rth: t.outside_rth,
                     coid: t.coid.clone(),
@@ -361,6 +367,7 @@ impl Exchange {
             o.order_type = t.order_type;
             o.limit = t.limit;
             o.stop = t.stop;
+            o.trail = t.trail;
             o.tif = t.tif;
             o.outside_rth = t.outside_rth;
             o.last_ms = now_ms;
@@ -496,8 +503,15 @@ impl Exchange {
                 if let Some(o) = self.orders.get_mut(&id) {
                     o.held = false;
                     if !o.status.is_terminal() {
+                        // Held by IBKR until they trigger (stops) or the auction (on-close).
                         o.status = match o.order_type {
-                            OrderType::Stop | OrderType::StopLimit => OrderStatus::PreSubmitted,
+                            OrderType::Stop
+                            | OrderType::StopLimit
+                            | OrderType::TrailingStop
+                            | OrderType::TrailingStopLimit
+                            | OrderType::MarketOnClose
+                            | OrderType::LimitOnClose => OrderStatus::PreSubmitted,
+                            _ if o.tif == TimeInForce::Opg => OrderStatus::PreSubmitted,
                             _ => OrderStatus::Submitted,
                         };
                     }

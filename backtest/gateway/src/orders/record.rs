@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use tickline_engine::domain::{OrderType, Side, TimeInForce};
+use tickline_engine::domain::{OrderType, Side, TimeInForce, Trail};
 
 use crate::contract::Contract;
 use crate::wire::{num, time_compact, time_dash};
@@ -108,6 +108,7 @@ pub struct OrderRecord {
     pub order_type: OrderType,
     pub limit: Option<Decimal>,
     pub stop: Option<Decimal>,
+    pub trail: Option<Trail>,
     pub tif: TimeInForce,
     pub outside_rth: bool,
     pub coid: Option<String>,
@@ -134,6 +135,11 @@ fn type_names(t: OrderType) -> (&'static str, &'static str) {
         OrderType::Limit => ("Limit", "LIMIT"),
         OrderType::Stop => ("Stop", "STOP"),
         OrderType::StopLimit => ("Stop Limit", "STOP_LIMIT"),
+        OrderType::TrailingStop => ("Trail", "TRAIL"),
+        OrderType::TrailingStopLimit => ("Trail Limit", "TRAILLMT"),
+        OrderType::MarketOnClose => ("MOC", "MOC"),
+        OrderType::LimitOnClose => ("LOC", "LOC"),
+        OrderType::MidPrice => ("Midprice", "MIDPRICE"),
     }
 }
 
@@ -142,6 +148,7 @@ fn tif_name(t: TimeInForce) -> (&'static str, &'static str) {
         TimeInForce::Day => ("Day", "DAY"),
         TimeInForce::Gtc => ("GTC", "GTC"),
         TimeInForce::Ioc => ("IOC", "IOC"),
+        TimeInForce::Opg => ("OPG", "OPG"),
     }
 }
 
@@ -168,16 +175,16 @@ impl OrderRecord {
 
     fn price_part(&self, c: &Contract) -> String {
         match self.order_type {
-            OrderType::Market => String::new(),
-            OrderType::Limit => self
+            OrderType::Market | OrderType::MarketOnClose => String::new(),
+            OrderType::Limit | OrderType::LimitOnClose | OrderType::MidPrice => self
                 .limit
                 .map(|p| format!(" {}", px(c, p)))
                 .unwrap_or_default(),
-            OrderType::Stop => self
+            OrderType::Stop | OrderType::TrailingStop => self
                 .stop
                 .map(|p| format!(" {}", px(c, p)))
                 .unwrap_or_default(),
-            OrderType::StopLimit => match (self.stop, self.limit) {
+            OrderType::StopLimit | OrderType::TrailingStopLimit => match (self.stop, self.limit) {
                 (Some(s), Some(l)) => format!(" {} {}", px(c, s), px(c, l)),
                 _ => String::new(),
             },

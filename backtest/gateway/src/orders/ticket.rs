@@ -7,7 +7,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use tickline_engine::domain::{OrderType, Side, TimeInForce};
+use tickline_engine::domain::{OrderType, Side, TimeInForce, Trail};
 
 use crate::contract::Contract;
 
@@ -28,6 +28,8 @@ pub struct Ticket {
     pub order_type: OrderType,
     pub limit: Option<Decimal>,
     pub stop: Option<Decimal>,
+    /// `trailingAmt` + `trailingType` of TRAIL / TRAILLMT.
+    pub trail: Option<Trail>,
     pub tif: TimeInForce,
     pub coid: Option<String>,
     pub parent_coid: Option<String>,
@@ -116,9 +118,15 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Parse an order type name (`LMT`, `MKT`, `STP`, `STOP_LIMIT`, also `STP LMT`).
+/// Parse an order type name (`LMT`, `MKT`, `STP`, `STOP_LIMIT`, also `STP LMT`, `TRAIL`,
+/// `TRAILLMT`, `MOC`, `LOC`, `MIDPRICE`).
 pub fn parse_order_type(s: &str) -> Option<OrderType> {
     match s.trim().to_ascii_uppercase().as_str() {
+        "TRAIL" => Some(OrderType::TrailingStop),
+        "TRAILLMT" | "TRAIL_LIMIT" => Some(OrderType::TrailingStopLimit),
+        "MOC" => Some(OrderType::MarketOnClose),
+        "LOC" => Some(OrderType::LimitOnClose),
+        "MIDPRICE" => Some(OrderType::MidPrice),
         "LMT" | "LIMIT" => Some(OrderType::Limit),
         "MKT" | "MARKET" => Some(OrderType::Market),
         "STP" | "STOP" => Some(OrderType::Stop),
@@ -247,7 +255,42 @@ pub fn parse_ticket<'c>(
                 )
             })?),
         ),
+            OrderType::TrailingStop => (None, aux.or(price)),
+        OrderType::TrailingStopLimit => (
+            Some(price.ok_or_else(|| {
+                r.err("price", "is required for TRAILLMT orders (the initial limit)")
+            })?),
+            Some(aux.ok_or_else(|| {
+                r.err("auxPrice", "is required for TRAILLMT orders (the initial stop)")
+            })?),
+        ),
+        OrderType::MarketOnClose => (None, None),
+        OrderType::LimitOnClose => (
+            Some(price.ok_or_else(|| r.err("price", "is required for LOC orders"))?),
+            None,
+        ),
+        OrderType::MidPrice => (price, None),
     };
+    let trail = if order_type.is_trailing() {
+        let amount = r
+            .decimal("trailingAmt")?
+            .filter(|a| *a > Decimal::ZERO)
+            .ok_or_else(|| r.err("trailingAmt", "is required (positive) for trailing orders"))?;
+        let kind = r.string("trailingType")?.unwrap_or_default();
+        Some(match kind.as_str() {
+            "amt" => Trail::Amount(amount),
+            "%" if amount < Decimal::ONE_HUNDRED => Trail::Percent(amount),
+            other => {
+                return Err(r.err(
+                    "trailingType",
+                    format!("must be \"amt\" or \"%\" (a percentage under 100), got {other:?}"),
+                ));
+            }
+        })
+    } else {
+        None
+    };
+
     for (key, p) in [
         ("price", limit),
         (
@@ -284,11 +327,13 @@ pub fn parse_ticket<'c>(
         "DAY" => TimeInForce::Day,
         "GTC" => TimeInForce::Gtc,
         "IOC" => TimeInForce::Ioc,
+        "OPG" if matches!(order_type, OrderType::Market | OrderType::Limit) => TimeInForce::Opg,
         other => {
             return Err(r.err(
                 "tif",
                 format!(
-                    "unsupported time in force {other:?} (the emulator supports DAY, GTC, IOC)"
+                    "unsupported time in force {other:?} for {} orders (the emulator supports DAY, GTC, IOC, and OPG on MKT and LMT)",
+                    order_type.as_str()
                 ),
             ));
         }
@@ -310,6 +355,7 @@ pub fn parse_ticket<'c>(
             order_type,
             limit,
             stop,
+            trail,
             tif,
             coid,
             parent_coid: r.string("parentId")?.filter(|s| !s.is_empty()),

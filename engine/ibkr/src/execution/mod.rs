@@ -54,7 +54,8 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tickline_engine::domain::{
-    ClientOrderId, ExecId, Instrument, OrderId, OrderRequest, OrderType, Side, TimeInForce, Ts,
+    ClientOrderId, ExecId, Instrument, OrderId, OrderRequest, OrderType, Side, TimeInForce, Trail,
+    Ts,
 };
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt};
 use tickline_engine::order::PromptPolicy as EnginePromptPolicy;
@@ -65,7 +66,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::error::IbkrError;
-use crate::models::{self, NotificationAnswer, OrderAck, OrderTicket, Tif};
+use crate::models::{self, NotificationAnswer, OrderAck, OrderTicket, Tif, TrailingType};
 use crate::prompts::{PlaceOutcome, RejectPrompt};
 use crate::ws::{Execution as WsExecution, OrderUpdate};
 
@@ -87,7 +88,17 @@ pub fn order_ticket(
         TimeInForce::Day => Tif::Day,
         TimeInForce::Gtc => Tif::Gtc,
         TimeInForce::Ioc => Tif::Ioc,
+        TimeInForce::Opg => Tif::Opg,
     };
+    if request.parent.is_some() || request.oca_group.is_some() {
+        // A bracket or OCA group goes to IBKR as one request of several tickets (children
+        // naming the parent's cOID); the adapter sends one ticket per order so far.
+        return Err(
+            "brackets and OCA groups are not sent to IBKR yet (backtests only); submit the \
+             orders one by one"
+                .into(),
+        );
+    }
     let need = |p: Option<Decimal>, what: &str| {
         p.ok_or_else(|| {
             format!(
@@ -95,6 +106,11 @@ pub fn order_ticket(
                 request.order_type.as_str()
             )
         })
+    };
+    let trail = || {
+        request
+            .trail
+            .ok_or_else(|| format!("{} order without a trail", request.order_type.as_str()))
     };
     let (order_type, price, aux_price) = match request.order_type {
         OrderType::Market => (models::OrderType::Market, None, None),
@@ -114,12 +130,39 @@ pub fn order_ticket(
             Some(need(request.limit_price, "limit")?),
             Some(need(request.stop_price, "stop")?),
         ),
+        // The optional initial stop goes in `price`, as for STP.
+        OrderType::TrailingStop => (models::OrderType::Trail, request.stop_price, None),
+        // `price` is the initial limit: the initial stop moved by the limit offset.
+        OrderType::TrailingStopLimit => {
+            let stop = need(request.stop_price, "initial stop")?;
+            let offset = request.limit_offset.unwrap_or_default();
+            let limit = match request.side {
+                Side::Buy => stop + offset,
+                Side::Sell => stop - offset,
+            };
+            (models::OrderType::TrailLimit, Some(limit), Some(stop))
+        }
+        OrderType::MarketOnClose => (models::OrderType::MarketOnClose, None, None),
+        OrderType::LimitOnClose => (
+            models::OrderType::LimitOnClose,
+            Some(need(request.limit_price, "limit")?),
+            None,
+        ),
+        OrderType::MidPrice => (models::OrderType::MidPrice, request.limit_price, None),
     };
     let mut t = OrderTicket::new(conid, side, request.quantity, order_type, tif);
     t.acct_id = Some(account.to_string());
     t.price = price;
     t.aux_price = aux_price;
     t.c_oid = coid.map(str::to_string);
+    if request.order_type.is_trailing() {
+        let (amount, kind) = match trail()? {
+            Trail::Amount(a) => (a, TrailingType::Amount),
+            Trail::Percent(p) => (p, TrailingType::Percent),
+        };
+        t.trailing_amt = Some(amount);
+        t.trailing_type = Some(kind);
+    }
     t.validate()?;
     Ok(t)
 }

@@ -52,6 +52,12 @@ pub enum OrderType {
     Trail,
     #[serde(rename = "TRAILLMT")]
     TrailLimit,
+    /// Market on close (`/iserver/contract/rules` lists it as `marketonclose`).
+    #[serde(rename = "MOC")]
+    MarketOnClose,
+    /// Limit on close (`limitonclose` in the contract rules).
+    #[serde(rename = "LOC")]
+    LimitOnClose,
 }
 
 impl OrderType {
@@ -65,6 +71,8 @@ impl OrderType {
             OrderType::MidPrice => "MIDPRICE",
             OrderType::Trail => "TRAIL",
             OrderType::TrailLimit => "TRAILLMT",
+            OrderType::MarketOnClose => "MOC",
+            OrderType::LimitOnClose => "LOC",
         }
     }
 
@@ -78,6 +86,8 @@ impl OrderType {
             "MIDPRICE" => Some(OrderType::MidPrice),
             "TRAIL" => Some(OrderType::Trail),
             "TRAILLMT" | "TRAIL_LIMIT" => Some(OrderType::TrailLimit),
+            "MOC" | "MARKETONCLOSE" | "MARKET_ON_CLOSE" => Some(OrderType::MarketOnClose),
+            "LOC" | "LIMITONCLOSE" | "LIMIT_ON_CLOSE" => Some(OrderType::LimitOnClose),
             _ => None,
         }
     }
@@ -86,7 +96,11 @@ impl OrderType {
     pub fn needs_price(self) -> bool {
         matches!(
             self,
-            OrderType::Limit | OrderType::Stop | OrderType::StopLimit | OrderType::TrailLimit
+            OrderType::Limit
+                | OrderType::Stop
+                | OrderType::StopLimit
+                | OrderType::TrailLimit
+                | OrderType::LimitOnClose
         )
     }
 }

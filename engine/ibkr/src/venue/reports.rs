@@ -139,8 +139,9 @@ impl IbkrReports {
             .and_then(order_type);
         let (limit_price, stop_price) = match order_type {
             Some(OrderType::Limit) => (o.price, None),
-            Some(OrderType::Stop) => (None, o.aux_price.or(o.price)),
-            Some(OrderType::StopLimit) => (o.price, o.aux_price),
+            Some(OrderType::Stop | OrderType::TrailingStop) => (None, o.aux_price.or(o.price)),
+            Some(OrderType::StopLimit | OrderType::TrailingStopLimit) => (o.price, o.aux_price),
+            Some(OrderType::LimitOnClose | OrderType::MidPrice) => (o.price, None),
             _ => (None, None),
         };
         let filled = o.filled_quantity.unwrap_or_default();
@@ -214,7 +215,11 @@ pub fn order_type(s: &str) -> Option<OrderType> {
         models::OrderType::Market => Some(OrderType::Market),
         models::OrderType::Stop => Some(OrderType::Stop),
         models::OrderType::StopLimit => Some(OrderType::StopLimit),
-        _ => None,
+        models::OrderType::Trail => Some(OrderType::TrailingStop),
+        models::OrderType::TrailLimit => Some(OrderType::TrailingStopLimit),
+        models::OrderType::MarketOnClose => Some(OrderType::MarketOnClose),
+        models::OrderType::LimitOnClose => Some(OrderType::LimitOnClose),
+        models::OrderType::MidPrice => Some(OrderType::MidPrice),
     }
 }
 
@@ -223,7 +228,8 @@ fn tif(s: &str) -> Option<TimeInForce> {
         models::Tif::Day => Some(TimeInForce::Day),
         models::Tif::Gtc => Some(TimeInForce::Gtc),
         models::Tif::Ioc => Some(TimeInForce::Ioc),
-        _ => None,
+        models::Tif::Opg => Some(TimeInForce::Opg),
+        models::Tif::Pax => None,
     }
 }
 
@@ -252,7 +258,11 @@ mod tests {
             ("Stop Limit", Some(OrderType::StopLimit)),
             ("STP", Some(OrderType::Stop)),
             ("Market", Some(OrderType::Market)),
-            ("TRAIL", None),
+            ("TRAIL", Some(OrderType::TrailingStop)),
+            ("TRAILLMT", Some(OrderType::TrailingStopLimit)),
+            ("MOC", Some(OrderType::MarketOnClose)),
+            ("LOC", Some(OrderType::LimitOnClose)),
+            ("MIDPRICE", Some(OrderType::MidPrice)),
             ("nonsense", None),
         ] {
             assert_eq!(order_type(text), want, "{text}");

@@ -48,18 +48,11 @@ pub(crate) fn side(s: &str) -> Result<Side, BadValue> {
 }
 
 pub(crate) fn order_type(s: &str) -> Result<OrderType, BadValue> {
-    use OrderType::*;
-    by_name(
-        &[Market, Limit, Stop, StopLimit],
-        OrderType::as_str,
-        s,
-        "order type",
-    )
+    by_name(&OrderType::ALL, OrderType::as_str, s, "order type")
 }
 
 pub(crate) fn tif(s: &str) -> Result<TimeInForce, BadValue> {
-    use TimeInForce::*;
-    by_name(&[Day, Gtc, Ioc], TimeInForce::as_str, s, "time in force")
+    by_name(&TimeInForce::ALL, TimeInForce::as_str, s, "time in force")
 }
 
 /// Every order state; [`listed_state`] stops compiling when one is added.
@@ -134,13 +127,11 @@ mod tests {
         for k in AUDIT_KINDS {
             assert_eq!(audit_kind(k.as_str()), Ok(k));
         }
-        for t in [
-            OrderType::Market,
-            OrderType::Limit,
-            OrderType::Stop,
-            OrderType::StopLimit,
-        ] {
+        for t in OrderType::ALL {
             assert_eq!(order_type(t.as_str()), Ok(t));
+        }
+        for t in TimeInForce::ALL {
+            assert_eq!(tif(t.as_str()), Ok(t));
         }
         assert_eq!(side("SELL"), Ok(Side::Sell));
         assert_eq!(tif("GTC"), Ok(TimeInForce::Gtc));

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tickline_engine::domain::{
-    ClientOrderId, InstrumentId, OrderModify, OrderRequest, OrderType, Side, TimeInForce, Ts,
+    ClientOrderId, InstrumentId, OrderId, OrderModify, OrderRequest, OrderType, Side, TimeInForce,
+    Trail, Ts,
 };
 use tickline_engine::execution::{ExecCommand, ExecEvent};
 
@@ -26,6 +27,50 @@ pub(crate) struct RequestJson<'a> {
     pub tif: TimeInForce,
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     pub client_order_id: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinksJson>,
+}
+
+/// The parts of a request beyond a plain order: trail, trailing limit offset, bracket parent,
+/// OCA group (the `orders.links` column and a request payload's `links`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LinksJson {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<Trail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_offset: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oca_group: Option<u64>,
+}
+
+impl LinksJson {
+    /// `None` for a plain order.
+    pub fn of(r: &OrderRequest) -> Option<LinksJson> {
+        let l = LinksJson {
+            trail: r.trail,
+            limit_offset: r.limit_offset,
+            parent: r.parent.map(|p| p.0),
+            oca_group: r.oca_group.map(|g| g.0),
+        };
+        (l.trail.is_some() || l.limit_offset.is_some() || l.parent.is_some() || l.oca_group.is_some())
+            .then_some(l)
+    }
+
+    /// Put these links on `r`.
+    pub fn apply(links: Option<LinksJson>, r: &mut OrderRequest) {
+        let l = links.unwrap_or(LinksJson {
+            trail: None,
+            limit_offset: None,
+            parent: None,
+            oca_group: None,
+        });
+        r.trail = l.trail;
+        r.limit_offset = l.limit_offset;
+        r.parent = l.parent.map(OrderId);
+        r.oca_group = l.oca_group.map(OrderId);
+    }
 }
 
 impl<'a> RequestJson<'a> {
@@ -42,6 +87,7 @@ impl<'a> RequestJson<'a> {
                 .client_order_id
                 .as_ref()
                 .map(|c| Cow::Borrowed(c.as_str())),
+            links: LinksJson::of(r),
         }
     }
 
@@ -53,16 +99,14 @@ impl<'a> RequestJson<'a> {
                 ClientOrderId::new(c).ok_or_else(|| format!("{c:?} is not a client order id"))?,
             ),
         };
-        Ok(OrderRequest {
-            instrument: InstrumentId(self.instrument),
-            side: self.side,
-            quantity: self.quantity,
-            order_type: self.order_type,
-            limit_price: self.limit_price,
-            stop_price: self.stop_price,
-            tif: self.tif,
-            client_order_id,
-        })
+        let mut r = OrderRequest::market(InstrumentId(self.instrument), self.side, self.quantity);
+        r.order_type = self.order_type;
+        r.limit_price = self.limit_price;
+        r.stop_price = self.stop_price;
+        r.tif = self.tif;
+        r.client_order_id = client_order_id;
+        LinksJson::apply(self.links, &mut r);
+        Ok(r)
     }
 }
 

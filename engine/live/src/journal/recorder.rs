@@ -19,7 +19,7 @@ use tickline_engine::risk::Refusal;
 use super::codec::broker_id_to_sql;
 use super::error::{JournalError, sql};
 use super::handle::Journal;
-use super::payload::{self, IntentJson, ModifyJson, RequestJson, to_text};
+use super::payload::{self, IntentJson, LinksJson, ModifyJson, RequestJson, to_text};
 use super::runs::RunNumber;
 use super::schema::connect;
 
@@ -186,8 +186,10 @@ const INSERT_EVENT: &str =
 const UPSERT_ORDER: &str = "
 INSERT INTO orders (order_id, run, last_run, client_order_id, request_client_order_id,
     broker_order_id, instrument, side, quantity, order_type, limit_price, stop_price, tif,
-    state, filled, avg_fill_price, commission, created, updated, reason, pending_modify, prompts)
-VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+    state, filled, avg_fill_price, commission, created, updated, reason, pending_modify, prompts,
+    links)
+VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+    ?22)
 ON CONFLICT (order_id) DO UPDATE SET
     last_run = excluded.last_run, client_order_id = excluded.client_order_id,
     request_client_order_id = excluded.request_client_order_id,
@@ -196,7 +198,8 @@ ON CONFLICT (order_id) DO UPDATE SET
     limit_price = excluded.limit_price, stop_price = excluded.stop_price, tif = excluded.tif,
     state = excluded.state, filled = excluded.filled, avg_fill_price = excluded.avg_fill_price,
     commission = excluded.commission, created = excluded.created, updated = excluded.updated,
-    reason = excluded.reason, pending_modify = excluded.pending_modify, prompts = excluded.prompts";
+    reason = excluded.reason, pending_modify = excluded.pending_modify, prompts = excluded.prompts,
+    links = excluded.links";
 const INSERT_ORDER_UPDATE: &str =
     "INSERT INTO order_updates (run, ts, order_id, state, filled) VALUES (?1, ?2, ?3, ?4, ?5)";
 const UPSERT_FILL: &str = "
@@ -338,6 +341,7 @@ fn write_order(tx: &Transaction<'_>, run: RunNumber, o: &Order) -> rusqlite::Res
             .as_deref()
             .map(|p| to_text(&RequestJson::new(p))),
         o.prompts,
+        LinksJson::of(r).map(|l| to_text(&l)),
     ])?;
     tx.prepare_cached(INSERT_ORDER_UPDATE)?.execute(params![
         run,

@@ -12,7 +12,7 @@ use tickline_engine::order::Order;
 use super::codec::{self, BadValue, broker_id_from_sql};
 use super::error::{JournalError, invalid, sql};
 use super::handle::{Journal, JournalId};
-use super::payload::RequestJson;
+use super::payload::{LinksJson, RequestJson};
 use super::runs::RunRecord;
 use crate::runner::Resume;
 
@@ -45,7 +45,7 @@ impl Restored {
     }
 }
 
-const ORDER_COLUMNS: &str = "order_id, client_order_id, request_client_order_id, broker_order_id, instrument, side, quantity, order_type, limit_price, stop_price, tif, state, filled, avg_fill_price, commission, created, updated, reason, pending_modify, prompts";
+const ORDER_COLUMNS: &str = "order_id, client_order_id, request_client_order_id, broker_order_id, instrument, side, quantity, order_type, limit_price, stop_price, tif, state, filled, avg_fill_price, commission, created, updated, reason, pending_modify, prompts, links";
 
 const FILL_COLUMNS: &str = "seq, ts, order_id, exec_id, instrument, side, quantity, price, commission, realized_pnl, position_after";
 
@@ -190,19 +190,28 @@ fn order_row(r: &Row<'_>) -> Result<Order, Bad> {
             ))
         }
     };
+    let links: Option<String> = col(r, 20, "links")?;
+    let links = match links {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str::<LinksJson>(&text).map_err(|e| ("links", e.to_string()))?,
+        ),
+    };
+    let mut request = OrderRequest::market(
+        InstrumentId(col(r, 4, "instrument")?),
+        parsed("side", codec::side(&text(r, 5, "side")?))?,
+        parsed("quantity", codec::decimal(&text(r, 6, "quantity")?))?,
+    );
+    request.order_type = parsed("order_type", codec::order_type(&text(r, 7, "order_type")?))?;
+    request.limit_price = parsed("limit_price", codec::opt_decimal(limit.as_deref()))?;
+    request.stop_price = parsed("stop_price", codec::opt_decimal(stop.as_deref()))?;
+    request.tif = parsed("tif", codec::tif(&text(r, 10, "tif")?))?;
+    request.client_order_id = request_client_order_id;
+    LinksJson::apply(links, &mut request);
     Ok(Order {
         id: OrderId(id as u64),
         client_order_id,
-        request: OrderRequest {
-            instrument: InstrumentId(col(r, 4, "instrument")?),
-            side: parsed("side", codec::side(&text(r, 5, "side")?))?,
-            quantity: parsed("quantity", codec::decimal(&text(r, 6, "quantity")?))?,
-            order_type: parsed("order_type", codec::order_type(&text(r, 7, "order_type")?))?,
-            limit_price: parsed("limit_price", codec::opt_decimal(limit.as_deref()))?,
-            stop_price: parsed("stop_price", codec::opt_decimal(stop.as_deref()))?,
-            tif: parsed("tif", codec::tif(&text(r, 10, "tif")?))?,
-            client_order_id: request_client_order_id,
-        },
+        request,
         state: parsed("state", codec::order_state(&text(r, 11, "state")?))?,
         filled_qty: parsed("filled", codec::decimal(&text(r, 12, "filled")?))?,
         avg_fill_price: parsed(

@@ -23,7 +23,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations, in order: `MIGRATIONS[k]` takes a journal from version `k` to `k + 1`.
 /// Append new versions; never edit one that was released.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -171,6 +171,10 @@ CREATE TABLE control (
     run       INTEGER
 );
 ";
+
+/// Version 2: an order's trail, trailing limit offset, bracket parent and OCA group, as JSON
+/// (`NULL` for a plain order).
+const V2: &str = "ALTER TABLE orders ADD COLUMN links TEXT;";
 
 /// Open the journal at `path` — or create it with journal id `create` when the file is
 /// missing or empty — and bring it to [`SCHEMA_VERSION`]: WAL, `synchronous=FULL`, a busy

@@ -28,7 +28,7 @@ fn a_new_journal_is_wal_full_sync_with_our_application_id_and_version() {
     assert_eq!(app, APPLICATION_ID);
     assert_eq!(busy, 5000);
     assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
 }
 
 #[test]
