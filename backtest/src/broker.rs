@@ -494,10 +494,10 @@ impl SimBroker {
                 {
                     let reason = if w.request.parent.is_some() && w.released.is_zero() {
                         "bracket parent ended without a fill"
-                    } else if w.request.oca_group.is_some() {
+                    } else if w.used > w.filled {
                         "OCA group: filled by another member"
                     } else {
-                        "nothing left to close"
+                        "nothing left to close: the parent filled less"
                     };
                     Some((End::CancelledBy(reason), self.now))
                 } else {
@@ -909,3 +909,6 @@ impl ExecutionClient for SimBroker {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod group_tests;

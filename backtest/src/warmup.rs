@@ -18,7 +18,7 @@ use tickline_engine::domain::{
     Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, Ts,
 };
 use tickline_engine::history::BarWindow;
-use tickline_engine::order::{Order, OrderUpdate};
+use tickline_engine::order::{BracketState, Order, OrderUpdate};
 use tickline_engine::portfolio::Portfolio;
 use tickline_engine::resample::Timeframe;
 use tickline_engine::risk::KillSwitchState;
@@ -104,6 +104,9 @@ impl Ctx for Muted<'_> {
     }
     fn submit(&mut self, _request: OrderRequest) -> OrderId {
         OrderId(self.fake_id())
+    }
+    fn bracket_state(&self, entry: OrderId) -> Option<BracketState> {
+        self.ctx.bracket_state(entry)
     }
     fn next_order_id(&self) -> OrderId {
         OrderId(u64::MAX - (*self.discarded + 1))

@@ -24,7 +24,7 @@ use crate::domain::{
 };
 use crate::execution::{ExecCommand, ExecEvent, ExecutionClient};
 use crate::history::{BarHistory, BarWindow};
-use crate::order::{Order, OrderManager, OrderState, OrderUpdate, PromptPolicy};
+use crate::order::{BracketState, Order, OrderManager, OrderState, OrderUpdate, PromptPolicy};
 use crate::portfolio::Portfolio;
 use crate::record::{Record, Recorder};
 use crate::resample::{Resampler, Timeframe};
@@ -408,6 +408,10 @@ impl Kernel {
     }
     pub fn order_manager(&self) -> &OrderManager {
         &self.om
+    }
+    /// Where the bracket whose entry is `entry` stands (`None` for an unknown order).
+    pub fn bracket_state(&self, entry: OrderId) -> Option<BracketState> {
+        bracket_state(&self.om, &self.portfolio, entry)
     }
     pub fn audit(&self) -> &AuditLog {
         &self.audit
@@ -1231,6 +1235,12 @@ fn risk_context<'a>(
     }
 }
 
+/// Where the bracket with entry `entry` stands, given the books.
+fn bracket_state(om: &OrderManager, portfolio: &Portfolio, entry: OrderId) -> Option<BracketState> {
+    let instrument = om.get(entry)?.request.instrument;
+    om.bracket(entry, portfolio.quantity(instrument))
+}
+
 /// What risk needs to know of bracket parent `id`.
 fn parent_order(om: &OrderManager, id: OrderId) -> Option<ParentOrder> {
     let o = om.get(id)?;
@@ -1327,6 +1337,9 @@ impl Ctx for KernelCtx<'_> {
     }
     fn next_order_id(&self) -> OrderId {
         OrderId(*self.next_order)
+    }
+    fn bracket_state(&self, entry: OrderId) -> Option<BracketState> {
+        bracket_state(self.om, self.portfolio, entry)
     }
     fn modify(&mut self, id: OrderId, change: OrderModify) {
         self.commands.push(Command::Modify(id, change));

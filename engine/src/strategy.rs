@@ -12,7 +12,7 @@ use crate::domain::{
     Bar, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest, Tick, TimeInForce, Ts,
 };
 use crate::history::BarWindow;
-use crate::order::{Order, OrderUpdate};
+use crate::order::{BracketState, Order, OrderUpdate};
 use crate::portfolio::Portfolio;
 use crate::resample::Timeframe;
 use crate::risk::KillSwitchState;
@@ -131,11 +131,24 @@ pub trait Ctx {
     fn equity(&self) -> Decimal {
         self.portfolio().equity()
     }
+    /// Whether bracket exits work on `instrument`.
+    fn has_exits(&self, instrument: InstrumentId) -> bool {
+        self.open_orders().iter().any(|id| {
+            self.order(*id)
+                .is_some_and(|o| o.request.instrument == instrument && o.request.is_exit())
+        })
+    }
+
 
     /// A market order for what takes `instrument` to a signed position of `target`, counting
     /// the open orders as if they fill (so a signal repeated before a fill does not trade
-    /// twice), rounded toward zero to whole lots. `None` when nothing is to be done.
+    /// twice), rounded toward zero to whole lots. `None` when nothing is to be done. A target
+    /// of zero is [`Ctx::close_position`]: the instrument's orders, bracket exits included,
+    /// are cancelled so nothing reopens the position.
     fn order_target(&mut self, instrument: InstrumentId, target: Decimal) -> Option<OrderId> {
+        if target.is_zero() && self.has_exits(instrument) {
+            return self.close_position(instrument);
+        }
         let inst = self.instruments().get(instrument.index())?;
         let delta =
             inst.round_qty(target - self.position(instrument) - self.open_quantity(instrument));
@@ -229,6 +242,9 @@ pub trait Ctx {
     /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,
     /// rejection) arrives later through [`Strategy::on_order`].
     fn submit(&mut self, request: OrderRequest) -> OrderId;
+
+    /// Where the bracket whose entry is `entry` stands (`None` for an unknown order).
+    fn bracket_state(&self, entry: OrderId) -> Option<BracketState>;
 
     /// The id the next [`Ctx::submit`] will return.
     fn next_order_id(&self) -> OrderId;

@@ -11,7 +11,7 @@ use tickline_engine::domain::{
     OrderType, Side, TimeInForce, Ts,
 };
 use tickline_engine::history::{BarHistory, BarWindow};
-use tickline_engine::order::{Order, OrderState, OrderUpdate};
+use tickline_engine::order::{BracketState, Order, OrderState, OrderUpdate, bracket_state};
 use tickline_engine::portfolio::Portfolio;
 use tickline_engine::resample::Timeframe;
 use tickline_engine::risk::{KillSwitchState, Refusal, RefusalReason};
@@ -247,6 +247,10 @@ impl Ctx for FakeCtx {
     fn resample(&mut self, timeframe: Timeframe) {
         self.logs
             .push((LogLevel::Debug, format!("resample {}", timeframe.label())));
+    }
+    fn bracket_state(&self, entry: OrderId) -> Option<BracketState> {
+        let e = self.order(entry)?;
+        Some(bracket_state(e, &self.orders, self.position(e.request.instrument)))
     }
     fn next_order_id(&self) -> OrderId {
         OrderId(self.orders.len() as u64 + 1)

@@ -4,12 +4,12 @@ use super::*;
 use crate::prompts::PromptTrigger;
 use tickline_engine::domain::{InstrumentId, Side};
 
-const I: InstrumentId = InstrumentId(0);
-const MIN: i64 = 60_000_000_000;
+pub(super) const I: InstrumentId = InstrumentId(0);
+pub(super) const MIN: i64 = 60_000_000_000;
 /// 2024-01-02 14:30 UTC = 09:30 New York.
-const T0: i64 = 1_704_205_800_000_000_000;
+pub(super) const T0: i64 = 1_704_205_800_000_000_000;
 
-fn bar(k: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
+pub(super) fn bar(k: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
     Bar {
         instrument: I,
         ts: T0 + k * MIN,
@@ -22,18 +22,18 @@ fn bar(k: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
     }
 }
 
-fn broker(cfg: BrokerConfig) -> SimBroker {
+pub(super) fn broker(cfg: BrokerConfig) -> SimBroker {
     SimBroker::new(cfg, &[Instrument::stock("SPY")])
 }
 
-fn no_cost() -> BrokerConfig {
+pub(super) fn no_cost() -> BrokerConfig {
     BrokerConfig {
         commission: CommissionModel::None,
         ..BrokerConfig::default()
     }
 }
 
-fn submit(b: &mut SimBroker, id: u64, request: OrderRequest) {
+pub(super) fn submit(b: &mut SimBroker, id: u64, request: OrderRequest) {
     b.send(ExecCommand::Submit {
         order_id: OrderId(id),
         client_order_id: ClientOrderId::with_number("T", id),
@@ -41,13 +41,13 @@ fn submit(b: &mut SimBroker, id: u64, request: OrderRequest) {
     });
 }
 
-fn events(b: &mut SimBroker) -> Vec<ExecEvent> {
+pub(super) fn events(b: &mut SimBroker) -> Vec<ExecEvent> {
     let mut v = Vec::new();
     b.poll(&mut v);
     v
 }
 
-fn fills(ev: &[ExecEvent]) -> Vec<(Decimal, Decimal, Ts)> {
+pub(super) fn fills(ev: &[ExecEvent]) -> Vec<(Decimal, Decimal, Ts)> {
     ev.iter()
         .filter_map(|e| match e {
             ExecEvent::Filled(f) => Some((f.quantity, f.price, f.ts)),

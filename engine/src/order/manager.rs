@@ -146,6 +146,13 @@ impl OrderManager {
     }
 
     /// Every order of the run, in id order.
+    /// The state of the bracket whose entry is `entry` (`None` for an unknown order), given
+    /// the signed position in its instrument.
+    pub fn bracket(&self, entry: OrderId, position: Decimal) -> Option<super::BracketState> {
+        let e = self.get(entry)?;
+        Some(super::bracket_state(e, &self.orders, position))
+    }
+
     pub fn orders(&self) -> &[Order] {
         &self.orders
     }

@@ -112,6 +112,7 @@ mod tests {
                 Decimal::ZERO
             },
             equity,
+            parent: None,
         }
     }
 

@@ -1,7 +1,7 @@
 use rust_decimal::dec;
 
 use super::*;
-use crate::domain::{Instrument, InstrumentId, OrderRequest, Side};
+use crate::domain::{Instrument, InstrumentId, OrderRequest, Side, TimeInForce, Trail};
 
 fn ctx(inst: &Instrument) -> RiskContext<'_> {
     RiskContext {
@@ -15,6 +15,7 @@ fn ctx(inst: &Instrument) -> RiskContext<'_> {
         per_contract_margin: Decimal::ZERO,
         per_contract_exposure: Decimal::ZERO,
         equity: dec!(100000),
+        parent: None,
     }
 }
 
@@ -36,6 +37,20 @@ fn full_config() -> RiskConfig {
 }
 
 const I: InstrumentId = InstrumentId(0);
+
+fn exit_of(parent: u64, mut r: OrderRequest) -> OrderRequest {
+    r.parent = Some(crate::domain::OrderId(parent));
+    r
+}
+
+fn parent(side: Side, quantity: Decimal, alive: bool) -> ParentOrder {
+    ParentOrder {
+        instrument: I,
+        side,
+        quantity,
+        alive,
+    }
+}
 
 /// Each row: a request and context tweak, and the check that must refuse it (or None).
 #[test]
@@ -130,6 +145,119 @@ fn table_of_refusals() {
             OrderRequest::market(I, Side::Buy, dec!(1)),
             |c| c.last_price = None,
             Some("max_order_notional"),
+        ),
+        (
+            "trailing stop without a trail",
+            OrderRequest {
+                trail: None,
+                ..OrderRequest::trailing_stop(I, Side::Sell, dec!(1), Trail::Amount(dec!(1)))
+            },
+            none,
+            Some("validity"),
+        ),
+        (
+            "trailing percent of 100 or more",
+            OrderRequest::trailing_stop(I, Side::Sell, dec!(1), Trail::Percent(dec!(100))),
+            none,
+            Some("validity"),
+        ),
+        (
+            "trailing stop-limit without an offset",
+            OrderRequest {
+                limit_offset: None,
+                ..OrderRequest::trailing_stop_limit(
+                    I,
+                    Side::Sell,
+                    dec!(1),
+                    Trail::Amount(dec!(1)),
+                    dec!(0.1),
+                )
+            },
+            none,
+            Some("validity"),
+        ),
+        (
+            "ok trailing stop",
+            OrderRequest::trailing_stop(I, Side::Sell, dec!(1), Trail::Percent(dec!(2))),
+            none,
+            None,
+        ),
+        (
+            "limit on close without a limit",
+            OrderRequest {
+                limit_price: None,
+                ..OrderRequest::limit_on_close(I, Side::Buy, dec!(1), dec!(100))
+            },
+            none,
+            Some("validity"),
+        ),
+        (
+            "OPG on a stop",
+            OrderRequest::stop(I, Side::Buy, dec!(1), dec!(101)).with_tif(TimeInForce::Opg),
+            none,
+            Some("validity"),
+        ),
+        (
+            "ok OPG limit",
+            OrderRequest::limit(I, Side::Buy, dec!(1), dec!(100)).with_tif(TimeInForce::Opg),
+            none,
+            None,
+        ),
+        (
+            "negative MIDPRICE cap",
+            OrderRequest::mid_price(I, Side::Buy, dec!(1), Some(dec!(-1))),
+            none,
+            Some("validity"),
+        ),
+        (
+            "bracket exit of an unknown parent",
+            exit_of(7, OrderRequest::stop(I, Side::Sell, dec!(100), dec!(95))),
+            none,
+            Some("bracket"),
+        ),
+        (
+            "bracket exit of a parent that ended unfilled",
+            exit_of(7, OrderRequest::stop(I, Side::Sell, dec!(100), dec!(95))),
+            |c| c.parent = Some(parent(Side::Buy, dec!(100), false)),
+            Some("bracket"),
+        ),
+        (
+            "bracket exit the same way as its parent",
+            exit_of(7, OrderRequest::stop(I, Side::Buy, dec!(100), dec!(105))),
+            |c| c.parent = Some(parent(Side::Buy, dec!(100), true)),
+            Some("bracket"),
+        ),
+        (
+            "bracket exit larger than its parent",
+            exit_of(7, OrderRequest::stop(I, Side::Sell, dec!(101), dec!(95))),
+            |c| c.parent = Some(parent(Side::Buy, dec!(100), true)),
+            Some("bracket"),
+        ),
+        (
+            // The exposure checks skip exits: the parent carried the bracket's exposure.
+            "a bracket exit is one exposure with its parent",
+            exit_of(7, OrderRequest::limit(I, Side::Sell, dec!(100), dec!(102))),
+            |c| {
+                c.parent = Some(parent(Side::Buy, dec!(100), true));
+                c.position = dec!(-590);
+                c.gross_exposure = dec!(69999);
+            },
+            None,
+        ),
+        (
+            "a bracket exit still counts as an open order",
+            exit_of(7, OrderRequest::limit(I, Side::Sell, dec!(100), dec!(102))),
+            |c| {
+                c.parent = Some(parent(Side::Buy, dec!(100), true));
+                c.open_orders = 3;
+            },
+            Some("max_open_orders"),
+        ),
+        (
+            "a bracket exit still meets the price band",
+            exit_of(7, OrderRequest::limit(I, Side::Sell, dec!(100), dec!(120))),
+            |c| c.parent = Some(parent(Side::Buy, dec!(100), true)),
+            Some("price_band"),
         ),
     ];
     for (name, req, tweak, want) in rows {

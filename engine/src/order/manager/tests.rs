@@ -21,6 +21,7 @@ fn approve(req: OrderRequest) -> Approved<OrderRequest> {
         per_contract_margin: Decimal::ZERO,
         per_contract_exposure: Decimal::ZERO,
         equity: dec!(100000),
+        parent: None,
     };
     RiskChain::permissive()
         .check(req, &ctx)

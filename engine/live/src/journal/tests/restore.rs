@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use rust_decimal::{Decimal, dec};
 use tickline_engine::domain::{
     ClientOrderId, ExecId, Fill, InstrumentId, OrderId, OrderRequest, OrderType, Side, TimeInForce,
+    Trail,
 };
 use tickline_engine::execution::ExecEvent;
 use tickline_engine::kernel::FillRecord;
@@ -22,28 +23,37 @@ fn coid() -> impl Strategy<Value = ClientOrderId> {
     "[!-~]{1,32}".prop_map(|s| ClientOrderId::new(&s).unwrap())
 }
 
+fn trail() -> impl Strategy<Value = Trail> {
+    prop_oneof![
+        decimal().prop_map(Trail::Amount),
+        decimal().prop_map(Trail::Percent)
+    ]
+}
+
 fn request() -> impl Strategy<Value = OrderRequest> {
     (
-        0u32..3,
-        prop_oneof![Just(Side::Buy), Just(Side::Sell)],
-        decimal(),
-        prop_oneof![
-            Just(OrderType::Market),
-            Just(OrderType::Limit),
-            Just(OrderType::Stop),
-            Just(OrderType::StopLimit)
-        ],
-        proptest::option::of(decimal()),
-        proptest::option::of(decimal()),
-        prop_oneof![
-            Just(TimeInForce::Day),
-            Just(TimeInForce::Gtc),
-            Just(TimeInForce::Ioc)
-        ],
-        proptest::option::of(coid()),
+        (
+            0u32..3,
+            prop_oneof![Just(Side::Buy), Just(Side::Sell)],
+            decimal(),
+            proptest::sample::select(OrderType::ALL.to_vec()),
+            proptest::option::of(decimal()),
+            proptest::option::of(decimal()),
+            proptest::sample::select(TimeInForce::ALL.to_vec()),
+            proptest::option::of(coid()),
+        ),
+        (
+            proptest::option::of(trail()),
+            proptest::option::of(decimal()),
+            proptest::option::of(1u64..1000),
+            proptest::option::of(1u64..1000),
+        ),
     )
         .prop_map(
-            |(i, side, quantity, order_type, limit_price, stop_price, tif, c)| OrderRequest {
+            |(
+                (i, side, quantity, order_type, limit_price, stop_price, tif, c),
+                (trail, limit_offset, parent, oca_group),
+            )| OrderRequest {
                 instrument: InstrumentId(i),
                 side,
                 quantity,
@@ -52,6 +62,10 @@ fn request() -> impl Strategy<Value = OrderRequest> {
                 stop_price,
                 tif,
                 client_order_id: c,
+                trail,
+                limit_offset,
+                parent: parent.map(OrderId),
+                oca_group: oca_group.map(OrderId),
             },
         )
 }

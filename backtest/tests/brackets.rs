@@ -1,0 +1,224 @@
+//! Brackets and OCA groups end to end through the kernel: `Ctx::bracket` → risk → order
+//! manager → simulated broker → events back, with the bracket's state as a whole.
+
+use rust_decimal::Decimal;
+use rust_decimal::dec;
+use tickline_backtest::broker::{BrokerConfig, SimBroker};
+use tickline_backtest::commission::CommissionModel;
+use tickline_engine::clock::SimClock;
+use tickline_engine::domain::{Bar, Instrument, InstrumentId, OrderId, OrderRequest, Side};
+use tickline_engine::kernel::{Kernel, KernelConfig};
+use tickline_engine::order::{BracketState, OrderState};
+use tickline_engine::risk::{RefusalReason, RiskConfig};
+use tickline_engine::strategy::{BracketIds, Ctx, Strategy};
+
+const I: InstrumentId = InstrumentId(0);
+
+fn bar(k: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
+    let t0 = 1_704_205_800_000_000_000i64;
+    Bar {
+        instrument: I,
+        ts: t0 + k * 60_000_000_000,
+        ts_end: t0 + (k + 1) * 60_000_000_000,
+        open: o,
+        high: h,
+        low: l,
+        close: c,
+        volume: 1_000_000.0,
+    }
+}
+
+/// Opens one bracket on its first bar and records the bracket's state after every bar.
+struct OneBracket {
+    quantity: Decimal,
+    ids: Option<BracketIds>,
+    states: Vec<Option<BracketState>>,
+    /// `order_target(0)` asked on a later bar: what it sends must close the position only.
+    target_after: Option<usize>,
+    bars: usize,
+}
+
+impl Strategy for OneBracket {
+    fn on_bar(&mut self, _bar: &Bar, ctx: &mut dyn Ctx) {
+        self.bars += 1;
+        match self.ids {
+            None => {
+                let entry = OrderRequest::market(I, Side::Buy, self.quantity);
+                self.ids = Some(ctx.bracket(entry, dec!(105), dec!(95)));
+            }
+            Some(ids) => self.states.push(ctx.bracket_state(ids.entry)),
+        }
+        if self.target_after == Some(self.bars) {
+            assert_eq!(ctx.open_quantity(I), Decimal::ZERO, "exits are not exposure");
+            ctx.order_target(I, Decimal::ZERO);
+        }
+    }
+}
+
+fn kernel(strategy: OneBracket, risk: RiskConfig) -> Kernel {
+    let instruments = vec![Instrument::stock("SPY")];
+    let cfg = KernelConfig {
+        risk,
+        ..KernelConfig::default()
+    };
+    let broker = BrokerConfig {
+        commission: CommissionModel::None,
+        ..BrokerConfig::default()
+    };
+    let sim = SimBroker::new(broker, &instruments);
+    Kernel::new(
+        cfg,
+        instruments,
+        Box::new(strategy),
+        Box::new(sim),
+        Box::new(SimClock::new(0)),
+    )
+    .unwrap()
+}
+
+fn run(k: &mut Kernel, bars: &[(f64, f64, f64, f64)]) {
+    k.start();
+    for (n, (o, h, l, c)) in bars.iter().enumerate() {
+        let b = bar(n as i64, *o, *h, *l, *c);
+        k.on_bar(&b);
+        k.record_equity(b.ts_end);
+    }
+    k.stop();
+}
+
+#[test]
+fn a_bracket_opens_exits_and_closes_as_one() {
+    let risk = RiskConfig {
+        // The entry uses the whole position limit; the exits must not count on top.
+        max_position: Some(dec!(100)),
+        max_order_quantity: Some(dec!(100)),
+        ..RiskConfig::default()
+    };
+    let s = OneBracket {
+        quantity: dec!(100),
+        ids: None,
+        states: Vec::new(),
+        target_after: None,
+        bars: 0,
+    };
+    let mut k = kernel(s, risk);
+    run(
+        &mut k,
+        &[
+            (100.0, 100.5, 99.5, 100.0), // signal: bracket submitted
+            (100.0, 101.0, 99.0, 100.5), // entry fills at the open
+            (100.5, 103.0, 99.0, 102.0), // neither exit
+            (102.0, 105.5, 101.0, 105.0), // take profit at 105
+            (105.0, 106.0, 104.0, 105.5),
+        ],
+    );
+    let om = k.order_manager();
+    let state = |id: u64| om.get(OrderId(id)).map(|o| o.state);
+    assert_eq!(state(1), Some(OrderState::Filled));
+    assert_eq!(state(2), Some(OrderState::Filled));
+    assert_eq!(state(3), Some(OrderState::Cancelled));
+    assert!(
+        om.get(OrderId(3))
+            .and_then(|o| o.reason.as_deref())
+            .is_some_and(|r| r.contains("OCA")),
+        "the stop is cancelled by its group"
+    );
+    assert_eq!(k.portfolio().quantity(I), Decimal::ZERO);
+    assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Closed));
+    let fills: Vec<_> = k.fills().iter().map(|f| f.fill.price).collect();
+    assert_eq!(fills, vec![dec!(100), dec!(105)]);
+}
+
+#[test]
+fn the_state_moves_pending_open_closed() {
+    let s = OneBracket {
+        quantity: dec!(10),
+        ids: None,
+        states: Vec::new(),
+        target_after: None,
+        bars: 0,
+    };
+    let mut k = kernel(s, RiskConfig::default());
+    k.start();
+    let bars = [
+        (100.0, 100.5, 99.5, 100.0),
+        (100.0, 101.0, 99.0, 100.5),
+        (100.5, 101.0, 94.0, 94.5),
+    ];
+    let mut seen = Vec::new();
+    for (n, (o, h, l, c)) in bars.iter().enumerate() {
+        k.on_bar(&bar(n as i64, *o, *h, *l, *c));
+        seen.push(k.bracket_state(OrderId(1)));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            Some(BracketState::Pending),
+            Some(BracketState::Open),
+            Some(BracketState::Closed),
+        ]
+    );
+    assert_eq!(k.fills()[1].fill.price, dec!(95), "stopped out at the stop");
+}
+
+#[test]
+fn a_refused_entry_takes_its_exits_with_it() {
+    let risk = RiskConfig {
+        max_order_quantity: Some(dec!(50)),
+        ..RiskConfig::default()
+    };
+    let s = OneBracket {
+        quantity: dec!(100),
+        ids: None,
+        states: Vec::new(),
+        target_after: None,
+        bars: 0,
+    };
+    let mut k = kernel(s, risk);
+    run(&mut k, &[(100.0, 100.5, 99.5, 100.0), (100.0, 101.0, 99.0, 100.5)]);
+    let om = k.order_manager();
+    for id in 1..=3 {
+        assert_eq!(om.get(OrderId(id)).map(|o| o.state), Some(OrderState::Denied));
+    }
+    let refusal = |id: u64| om.get(OrderId(id)).and_then(|o| o.refusal.as_deref()).map(|r| r.reason);
+    assert!(matches!(refusal(1), Some(RefusalReason::MaxOrderQuantity { .. })));
+    assert_eq!(refusal(2), Some(RefusalReason::ParentNotLive { parent: 1 }));
+    assert_eq!(refusal(3), Some(RefusalReason::ParentNotLive { parent: 1 }));
+    assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Cancelled));
+    assert!(k.fills().is_empty());
+}
+
+#[test]
+fn order_target_sees_through_the_exits() {
+    let s = OneBracket {
+        quantity: dec!(10),
+        ids: None,
+        states: Vec::new(),
+        target_after: Some(3),
+        bars: 0,
+    };
+    let mut k = kernel(s, RiskConfig::default());
+    run(
+        &mut k,
+        &[
+            (100.0, 100.5, 99.5, 100.0),
+            (100.0, 101.0, 99.0, 100.5),
+            (100.5, 101.0, 99.5, 100.0), // order_target(0): one sell of 10
+            (100.0, 100.5, 99.5, 100.0),
+        ],
+    );
+    let sells: Vec<_> = k
+        .fills()
+        .iter()
+        .filter(|f| f.fill.side == Side::Sell)
+        .map(|f| f.fill.quantity)
+        .collect();
+    assert_eq!(sells, vec![dec!(10)]);
+    assert_eq!(k.portfolio().quantity(I), Decimal::ZERO);
+    // Flat by order_target(0): the exits are cancelled, so nothing can reopen the position.
+    let om = k.order_manager();
+    for id in [2, 3] {
+        assert_eq!(om.get(OrderId(id)).map(|o| o.state), Some(OrderState::Cancelled));
+    }
+    assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Closed));
+}
