@@ -201,6 +201,8 @@ pub struct SimBroker {
     /// What finished orders filled, for bracket exits that arrive after their parent is done
     /// (a market parent filled on acceptance at the close).
     finished: HashMap<OrderId, Decimal>,
+    /// An OCA fill reached members on other instruments: settle every book.
+    settle_all: bool,
 }
 
 impl SimBroker {
@@ -231,6 +233,7 @@ impl SimBroker {
             pending: HashMap::new(),
             suppressed: HashSet::new(),
             finished: HashMap::new(),
+            settle_all: false,
         }
     }
 
@@ -454,11 +457,13 @@ impl SimBroker {
     ) {
         filler.used += qty;
         let (id, group) = (filler.order_id, filler.request.oca_group);
-        let others = before
-            .iter_mut()
-            .chain(after.iter_mut())
-            .chain(self.working.iter_mut().flatten());
-        for w in others {
+        for w in self.working.iter_mut().flatten() {
+            if group.is_some() && w.request.oca_group == group {
+                w.used += qty;
+                self.settle_all = true;
+            }
+        }
+        for w in before.iter_mut().chain(after.iter_mut()) {
             if group.is_some() && w.request.oca_group == group {
                 w.used += qty;
             }
@@ -480,6 +485,15 @@ impl SimBroker {
     /// whose parent ended without leaving anything to close. Repeats while a removal ends
     /// another order (a parent's exits).
     fn settle(&mut self, i: usize) {
+        self.settle_book(i);
+        if std::mem::take(&mut self.settle_all) {
+            for k in 0..self.working.len() {
+                self.settle_book(k);
+            }
+        }
+    }
+
+    fn settle_book(&mut self, i: usize) {
         loop {
             let mut removed_parent = false;
             let mut k = 0;
@@ -660,6 +674,10 @@ impl SimBroker {
             return;
         }
         w.request = request;
+        if request.parent.is_none() {
+            // A bracket exit stays sized by its parent's fills.
+            w.released = request.quantity;
+        }
         self.events.push(ExecEvent::Modified {
             order_id,
             request,

@@ -597,3 +597,22 @@ proptest! {
         prop_assert!(exits_done <= 2);
     }
 }
+
+#[test]
+fn raising_a_quantity_by_modify_lets_all_of_it_fill() {
+    let mut b = broker(no_cost());
+    b.on_bar(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    let r = OrderRequest::limit(I, Side::Buy, dec!(10), dec!(99)).with_tif(TimeInForce::Gtc);
+    submit(&mut b, 1, r);
+    b.send(ExecCommand::Modify {
+        order_id: OrderId(1),
+        request: OrderRequest {
+            quantity: dec!(20),
+            ..r
+        },
+    });
+    events(&mut b);
+    b.on_bar(&bar(1, 100.0, 100.2, 98.5, 99.0));
+    assert_eq!(fills_of(&events(&mut b)), vec![(1, dec!(20), dec!(99))]);
+    assert_eq!(b.working_orders(), 0);
+}

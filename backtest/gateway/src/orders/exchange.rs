@@ -1,8 +1,11 @@
 //! The order book over the simulated broker. Placed tickets become
 //! `ExecCommand::Submit`s to the backtester's `SimBroker` (the one matching engine of the
 //! project); its `ExecEvent`s become IBKR order statuses and executions. Brackets and OCA
-//! groups are layered on top: bracket children are held until their parent fills, then
-//! submitted as a reduce-on-fill group; `isSingleGroup` members cancel each other on a fill.
+//! groups are the broker's too: a bracket child goes in with its parent's id and the
+//! children share an OCA group named by the parent; `isSingleGroup` tickets share one named
+//! by the first. The broker holds the children until the parent fills and reduces or
+//! cancels the members of a group on a fill, exactly as in a backtest. Only a server
+//! prompt's hold (`p12`) is kept here, before anything reaches the broker.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -15,7 +18,7 @@ use tickline_engine::domain::{
 use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient};
 
 use crate::contract::Contract;
-use crate::orders::record::{Execution, OcaKind, OrderRecord, OrderStatus};
+use crate::orders::record::{Execution, OrderRecord, OrderStatus};
 use crate::orders::ticket::Ticket;
 use crate::rng::Rng;
 
@@ -63,7 +66,6 @@ pub struct Exchange {
     coids: HashSet<(String, String)>,
     pub executions: Vec<Execution>,
     next_id: u64,
-    next_group: u64,
     exec_prefix: String,
     events: Vec<ExecEvent>,
     last_refusal: Option<(u64, String)>,
@@ -80,7 +82,6 @@ impl Exchange {
             coids: HashSet::new(),
             executions: Vec::new(),
             next_id: 1_370_093_239 + rng.range(0, 1_000_000),
-            next_group: 1,
             exec_prefix: format!("{}.{}", rng.hex(4), rng.hex(4)),
             events: Vec::with_capacity(16),
             last_refusal: None,
@@ -111,6 +112,8 @@ impl Exchange {
         r.limit_price = o.limit;
         r.stop_price = o.stop;
         r.trail = o.trail;
+        r.parent = o.parent.map(OrderId);
+        r.oca_group = o.oca.map(OrderId);
         // IBKR's TRAILLMT carries the limit as a price; its distance to the stop is the offset.
         if o.order_type == OrderType::TrailingStopLimit
             && let (Some(l), Some(s)) = (o.limit, o.stop)
@@ -156,11 +159,11 @@ impl Exchange {
                 id
             })
             .collect();
-        let oca_group = tickets.iter().any(|t| t.single_group).then(|| {
-            self.next_group += 1;
-            self.next_group
-        });
-        let mut bracket_groups: BTreeMap<u64, u64> = BTreeMap::new();
+        // isSingleGroup tickets form one group named by the first member.
+        let single_group = tickets
+            .iter()
+            .position(|t| t.single_group)
+            .map(|k| ids[k]);
         for (k, t) in tickets.iter().enumerate() {
             let parent = t.parent_coid.as_deref().and_then(|p| {
                 tickets
@@ -169,20 +172,8 @@ impl Exchange {
                     .map(|j| ids[j])
                     .or_else(|| self.by_coid(account, p).map(|o| o.id))
             });
-            let oca = match (parent, oca_group) {
-                (Some(pid), _) => {
-                    let g = *bracket_groups.entry(pid).or_insert_with(|| {
-                        self.next_group += 1;
-                        self.next_group
-                    });
-                    Some((g, OcaKind::Reduce))
-                }
-                (None, Some(g)) => Some((g, OcaKind::Cancel)),
-                (None, None) => None,
-            };
-            let parent_filled = parent
-                .and_then(|p| self.orders.get(&p))
-                .is_some_and(|p| p.status == OrderStatus::Filled);
+            // A bracket's children form one group named by their parent.
+            let oca = parent.or(single_group.filter(|_| t.single_group));
             if let Some(c) = &t.coid {
                 self.coids.insert((account.to_string(), c.clone()));
             }
@@ -203,16 +194,15 @@ impl Exchange {
                     outside_rth: t.outside_rth,
                     coid: t.coid.clone(),
                     parent,
-                    children: Vec::new(),
                     oca,
-                    status: if parent.is_some() && !parent_filled && !hold {
+                    status: if parent.is_some() && !hold {
                         OrderStatus::PreSubmitted
                     } else {
                         OrderStatus::PendingSubmit
                     },
                     filled: Decimal::ZERO,
                     filled_value: Decimal::ZERO,
-                    held: hold || (parent.is_some() && !parent_filled),
+                    held: hold,
                     created_ms: now_ms,
                     last_ms: now_ms,
                     reason: None,
@@ -220,55 +210,52 @@ impl Exchange {
                     awaiting_prompt: hold,
                 },
             );
-            if let Some(p) = parent
-                && let Some(po) = self.orders.get_mut(&p)
-            {
-                po.children.push(ids[k]);
-            }
         }
         let mut changes = Changes::default();
         for id in &ids {
             changes.touch(*id);
-            if self.orders.get(id).is_some_and(|o| !o.held) {
-                self.submit(*id);
-            }
+        }
+        if !hold {
+            self.submit_all(&ids);
         }
         changes.merge(self.drain(now_ms));
         (ids, changes)
     }
 
-    /// A server prompt was answered in favour: the held orders go to the market (bracket
-    /// children keep waiting for their parent).
+    /// Send `ids` to the broker, parents before their children.
+    fn submit_all(&mut self, ids: &[u64]) {
+        let is_child = |id: &u64| {
+            self.orders
+                .get(id)
+                .and_then(|o| o.parent)
+                .is_some_and(|p| ids.contains(&p))
+        };
+        let (children, parents): (Vec<u64>, Vec<u64>) = ids.iter().partition(|id| is_child(id));
+        for id in parents.into_iter().chain(children) {
+            self.submit(id);
+        }
+    }
+
+    /// A server prompt was answered in favour: the held orders go to the broker (which
+    /// keeps bracket children waiting for their parent).
     pub fn release_held(&mut self, ids: &[u64], now_ms: i64) -> Changes {
         let mut changes = Changes::default();
+        let mut released = Vec::new();
         for &id in ids {
-            let Some(parent) = self
-                .orders
-                .get(&id)
-                .filter(|o| o.awaiting_prompt)
-                .map(|o| o.parent)
-            else {
-                continue;
-            };
-            let parent_filled = parent.is_none_or(|p| {
-                self.orders
-                    .get(&p)
-                    .is_some_and(|po| po.status == OrderStatus::Filled)
-            });
-            if let Some(o) = self.orders.get_mut(&id) {
+            if let Some(o) = self.orders.get_mut(&id)
+                && o.awaiting_prompt
+            {
                 o.awaiting_prompt = false;
+                o.held = false;
                 o.last_ms = now_ms;
-                changes.touch(id);
-                if parent_filled {
-                    o.held = false;
-                } else {
+                if o.parent.is_some() {
                     o.status = OrderStatus::PreSubmitted;
                 }
-            }
-            if parent_filled {
-                self.submit(id);
+                changes.touch(id);
+                released.push(id);
             }
         }
+        self.submit_all(&released);
         changes.merge(self.drain(now_ms));
         changes
     }
@@ -385,6 +372,7 @@ impl Exchange {
         request.order_type = t.order_type;
         request.limit_price = t.limit;
         request.stop_price = t.stop;
+        request.trail = t.trail;
         request.tif = t.tif;
         self.last_refusal = None;
         self.broker.send(ExecCommand::Modify {
@@ -459,26 +447,28 @@ impl Exchange {
         now_ms: i64,
         changes: &mut Changes,
     ) {
-        let children = match self.orders.get_mut(&id) {
+        match self.orders.get_mut(&id) {
             Some(o) if !o.status.is_terminal() => {
                 o.status = OrderStatus::Cancelled;
                 o.reason = reason;
                 o.last_ms = now_ms;
-                o.children.clone()
             }
             _ => return,
-        };
+        }
         changes.touch(id);
-        for c in children {
-            let held = self.orders.get(&c).is_some_and(|o| o.held);
-            if held {
-                self.mark_cancelled(c, Some("parent order cancelled".into()), now_ms, changes);
-            }
+        // Children held with their parent behind a prompt never reached the broker.
+        let held_children: Vec<u64> = self
+            .orders
+            .values()
+            .filter(|c| c.parent == Some(id) && c.held)
+            .map(|c| c.id)
+            .collect();
+        for c in held_children {
+            self.mark_cancelled(c, Some("parent order cancelled".into()), now_ms, changes);
         }
     }
 
-    /// Turn the simulated broker's events into order state, looping while reactions
-    /// (bracket activation, OCA cancels) produce more.
+    /// Turn the simulated broker's events into order state.
     fn drain(&mut self, now_ms: i64) -> Changes {
         let mut changes = Changes::default();
         loop {
@@ -500,19 +490,18 @@ impl Exchange {
         let id = ev.order_id().0;
         match ev {
             ExecEvent::Accepted { .. } => {
+                let waiting = self
+                    .orders
+                    .get(&id)
+                    .and_then(|o| o.parent)
+                    .is_some_and(|p| self.orders.get(&p).is_none_or(|po| po.filled.is_zero()));
                 if let Some(o) = self.orders.get_mut(&id) {
                     o.held = false;
                     if !o.status.is_terminal() {
-                        // Held by IBKR until they trigger (stops) or the auction (on-close).
-                        o.status = match o.order_type {
-                            OrderType::Stop
-                            | OrderType::StopLimit
-                            | OrderType::TrailingStop
-                            | OrderType::TrailingStopLimit
-                            | OrderType::MarketOnClose
-                            | OrderType::LimitOnClose => OrderStatus::PreSubmitted,
-                            _ if o.tif == TimeInForce::Opg => OrderStatus::PreSubmitted,
-                            _ => OrderStatus::Submitted,
+                        o.status = if waiting {
+                            OrderStatus::PreSubmitted
+                        } else {
+                            working_status(o)
                         };
                     }
                     o.last_ms = now_ms;
@@ -537,8 +526,6 @@ impl Exchange {
                 } else {
                     OrderStatus::Submitted
                 };
-                let done = o.status == OrderStatus::Filled;
-                let (children, oca) = (o.children.clone(), o.oca);
                 let seq = self.executions.len() + 1;
                 self.executions.push(Execution {
                     id: format!("{}.{:02x}.01.01", self.exec_prefix, seq),
@@ -554,19 +541,12 @@ impl Exchange {
                 });
                 changes.fills.push(self.executions.len() - 1);
                 changes.touch(id);
-                if done {
-                    for c in children {
-                        if self
-                            .orders
-                            .get(&c)
-                            .is_some_and(|o| o.held && !o.status.is_terminal())
-                        {
-                            self.submit(c);
-                        }
+                // The parent's fill sets its children working.
+                for c in self.orders.values_mut() {
+                    if c.parent == Some(id) && c.status == OrderStatus::PreSubmitted && !c.held {
+                        c.status = working_status(c);
+                        changes.touch(c.id);
                     }
-                }
-                if let Some((group, kind)) = oca {
-                    self.oca_fill(id, group, kind, f.quantity, now_ms, changes);
                 }
             }
             ExecEvent::Cancelled { reason, .. } => {
@@ -608,51 +588,19 @@ impl Exchange {
             }
         }
     }
+}
 
-    /// React to a fill of an OCA member.
-    fn oca_fill(
-        &mut self,
-        filled_id: u64,
-        group: u64,
-        kind: OcaKind,
-        qty: Decimal,
-        now_ms: i64,
-        changes: &mut Changes,
-    ) {
-        let siblings: Vec<u64> = self
-            .orders
-            .values()
-            .filter(|o| {
-                o.id != filled_id && o.oca.map(|g| g.0) == Some(group) && !o.status.is_terminal()
-            })
-            .map(|o| o.id)
-            .collect();
-        for s in siblings {
-            let Some(o) = self.orders.get(&s) else {
-                continue;
-            };
-            let reduce_to = o.quantity - qty;
-            if kind == OcaKind::Cancel || reduce_to <= o.filled {
-                if o.held {
-                    self.mark_cancelled(s, Some("OCA group member filled".into()), now_ms, changes);
-                } else {
-                    self.broker.send(ExecCommand::Cancel {
-                        order_id: OrderId(s),
-                    });
-                }
-            } else if o.held {
-                if let Some(o) = self.orders.get_mut(&s) {
-                    o.quantity = reduce_to;
-                    changes.touch(s);
-                }
-            } else {
-                let mut request = self.request(o);
-                request.quantity = reduce_to;
-                self.broker.send(ExecCommand::Modify {
-                    order_id: OrderId(s),
-                    request,
-                });
-            }
-        }
+/// The status IBKR shows for a working order: held until they trigger (stops) or the
+/// auction (on-close, OPG), else submitted to the exchange.
+fn working_status(o: &OrderRecord) -> OrderStatus {
+    match o.order_type {
+        OrderType::Stop
+        | OrderType::StopLimit
+        | OrderType::TrailingStop
+        | OrderType::TrailingStopLimit
+        | OrderType::MarketOnClose
+        | OrderType::LimitOnClose => OrderStatus::PreSubmitted,
+        _ if o.tif == TimeInForce::Opg => OrderStatus::PreSubmitted,
+        _ => OrderStatus::Submitted,
     }
 }

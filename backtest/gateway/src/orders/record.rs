@@ -87,15 +87,6 @@ impl OrderStatus {
     }
 }
 
-/// How an order belongs to a one-cancels-other group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OcaKind {
-    /// Bracket children: a fill reduces the siblings by the filled quantity.
-    Reduce,
-    /// `isSingleGroup`: the first fill cancels every other member.
-    Cancel,
-}
-
 /// One order of the session.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderRecord {
@@ -113,12 +104,12 @@ pub struct OrderRecord {
     pub outside_rth: bool,
     pub coid: Option<String>,
     pub parent: Option<u64>,
-    pub children: Vec<u64>,
-    pub oca: Option<(u64, OcaKind)>,
+    /// The OCA group (named by its first member's id; a bracket's by its parent's).
+    pub oca: Option<u64>,
     pub status: OrderStatus,
     pub filled: Decimal,
     pub filled_value: Decimal,
-    /// A bracket child waiting for its parent to fill (not yet at the simulated broker).
+    /// Held behind a server prompt with its request (not yet at the simulated broker).
     pub held: bool,
     pub created_ms: i64,
     pub last_ms: i64,

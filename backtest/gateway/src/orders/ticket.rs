@@ -197,7 +197,7 @@ pub fn parse_ticket<'c>(
         r.err(
             "orderType",
             format!(
-                "unsupported order type {ot_s:?} (the emulator supports LMT, MKT, STP, STOP_LIMIT)"
+                "unsupported order type {ot_s:?} (the emulator supports LMT, MKT, STP, STOP_LIMIT, TRAIL, TRAILLMT, MOC, LOC, MIDPRICE)"
             ),
         )
     })?;
@@ -432,9 +432,29 @@ mod tests {
                 "BUY or SELL",
             ),
             (
-                json!({"conid":265598,"orderType":"TRAIL","side":"BUY","tif":"DAY","quantity":1}),
+                json!({"conid":265598,"orderType":"REL","side":"BUY","tif":"DAY","quantity":1}),
                 "orders[0].orderType",
                 "unsupported",
+            ),
+            (
+                json!({"conid":265598,"orderType":"TRAIL","side":"BUY","tif":"DAY","quantity":1}),
+                "orders[0].trailingAmt",
+                "is required",
+            ),
+            (
+                json!({"conid":265598,"orderType":"TRAIL","side":"SELL","tif":"DAY","quantity":1,"trailingAmt":2,"trailingType":"pct"}),
+                "orders[0].trailingType",
+                "must be",
+            ),
+            (
+                json!({"conid":265598,"orderType":"TRAILLMT","side":"SELL","tif":"DAY","quantity":1,"price":180,"trailingAmt":2,"trailingType":"amt"}),
+                "orders[0].auxPrice",
+                "initial stop",
+            ),
+            (
+                json!({"conid":265598,"orderType":"STP","price":180,"side":"SELL","tif":"OPG","quantity":1}),
+                "orders[0].tif",
+                "OPG on MKT and LMT",
             ),
             (
                 json!({"conid":265598,"orderType":"MKT","side":"BUY","tif":"DAY","quantity":-5}),
@@ -452,7 +472,7 @@ mod tests {
                 "not a number",
             ),
             (
-                json!({"conid":265598,"orderType":"MKT","side":"BUY","tif":"OPG","quantity":1}),
+                json!({"conid":265598,"orderType":"MKT","side":"BUY","tif":"PAX","quantity":1}),
                 "orders[0].tif",
                 "unsupported",
             ),

@@ -102,7 +102,7 @@ fn cases() -> Vec<(
         },
         {
             let c = ord(
-                r#"{"orders":[{"conid":265598,"orderType":"MIDPRICE","side":"BUY","tif":"DAY","quantity":1}]}"#,
+                r#"{"orders":[{"conid":265598,"orderType":"REL","side":"BUY","tif":"DAY","quantity":1}]}"#,
             );
             (c.0, c.1, c.2, c.3, "unsupported order type")
         },

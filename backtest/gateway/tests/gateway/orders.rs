@@ -146,7 +146,7 @@ async fn limit_fills_when_a_bar_crosses_and_modify_moves_it() {
     // A bar that trades down through 186.50 fills the order at its limit.
     gw.bar(AAPL, 188.0, 188.2, 186.0, 187.0).await;
     let st = gw.order_status(&id).await;
-    assert_eq!(st["order_status"], "Filled");
+    assert_eq!(st["order_status"], "Filled", "{st}");
     assert_eq!(st["average_price"], "186.50");
     let (_, v) = gw
         .post(&format!("/v1/api/iserver/account/{ACCT}/order/{id}"), json!({"conid": AAPL, "orderType": "LMT", "price": 186.0, "side": "BUY", "tif": "GTC", "quantity": 20}))
