@@ -45,6 +45,7 @@
 //! Errors carry the endpoint and IBKR's message, never cookies or tokens (see
 //! [`IbkrError`]).
 
+mod group;
 mod reports;
 
 use std::collections::HashMap;
@@ -69,11 +70,13 @@ use crate::error::IbkrError;
 use crate::models::{self, NotificationAnswer, OrderAck, OrderTicket, Tif, TrailingType};
 use crate::prompts::{PlaceOutcome, RejectPrompt};
 use crate::ws::{Execution as WsExecution, OrderUpdate};
+use group::{Batcher, Job, Member};
 
 pub use reports::{BrokerExec, BrokerStatus};
 
 /// The IBKR ticket of an engine request for contract `conid` in `account` (checked with
-/// [`OrderTicket::validate`]).
+/// [`OrderTicket::validate`]). A bracket's or OCA group's linkage (`parentId`,
+/// `isSingleGroup`) is set by the placement that sends the group.
 pub fn order_ticket(
     request: &OrderRequest,
     conid: i64,
@@ -90,15 +93,6 @@ pub fn order_ticket(
         TimeInForce::Ioc => Tif::Ioc,
         TimeInForce::Opg => Tif::Opg,
     };
-    if request.parent.is_some() || request.oca_group.is_some() {
-        // A bracket or OCA group goes to IBKR as one request of several tickets (children
-        // naming the parent's cOID); the adapter sends one ticket per order so far.
-        return Err(
-            "brackets and OCA groups are not sent to IBKR yet (backtests only); submit the \
-             orders one by one"
-                .into(),
-        );
-    }
     let need = |p: Option<Decimal>, what: &str| {
         p.ok_or_else(|| {
             format!(
@@ -246,7 +240,9 @@ pub enum StreamInput {
 /// The engine's execution client for Interactive Brokers (see the module docs).
 pub struct IbkrExecution {
     runtime: Handle,
-    commands: mpsc::UnboundedSender<ExecCommand>,
+    commands: mpsc::UnboundedSender<Job>,
+    /// Submissions of the current batch, sent as placements when it ends.
+    batch: Batcher,
     events: std_mpsc::Receiver<ExecEvent>,
     shared: Arc<Mutex<Shared>>,
     stream: mpsc::UnboundedSender<StreamInput>,
@@ -328,6 +324,7 @@ impl IbkrExecution {
         Ok(IbkrExecution {
             runtime,
             commands: cmd_tx,
+            batch: Batcher::default(),
             events: event_rx,
             shared,
             stream: stream_tx,
@@ -358,51 +355,99 @@ impl IbkrExecution {
 
 impl Drop for IbkrExecution {
     fn drop(&mut self) {
+        if let Some(job) = self.batch.flush() {
+            self.dispatch(job);
+        }
         for t in &self.tasks {
             t.abort();
         }
     }
 }
 
-impl ExecutionClient for IbkrExecution {
-    fn send(&mut self, cmd: ExecCommand) {
-        if let Err(mpsc::error::SendError(cmd)) = self.commands.send(cmd) {
-            // The worker is gone (runtime shut down): answer so nothing hangs.
-            let reason = "IBKR execution worker is not running".to_string();
-            let ts = now_ns();
-            let event = match cmd {
+impl IbkrExecution {
+    /// Hand `job` to the worker; if it is gone (runtime shut down), answer so nothing hangs.
+    fn dispatch(&self, job: Job) {
+        let Err(mpsc::error::SendError(job)) = self.commands.send(job) else {
+            return;
+        };
+        let reason = "IBKR execution worker is not running".to_string();
+        let ts = now_ns();
+        let events: Vec<ExecEvent> = match job {
+            Job::Place(members) => members
+                .iter()
+                .map(|m| ExecEvent::Rejected {
+                    order_id: m.order_id,
+                    reason: reason.clone(),
+                    ts,
+                })
+                .collect(),
+            Job::Command(cmd) => match cmd {
                 // A declined order is already rejected on the engine side.
                 ExecCommand::ReplyPrompt {
                     confirmed: false, ..
-                } => None,
-                ExecCommand::Submit { order_id, .. }
-                | ExecCommand::ReplyPrompt { order_id, .. } => Some(ExecEvent::Rejected {
+                } => Vec::new(),
+                ExecCommand::Submit { order_id, .. } | ExecCommand::ReplyPrompt { order_id, .. } => {
+                    vec![ExecEvent::Rejected {
+                        order_id,
+                        reason,
+                        ts,
+                    }]
+                }
+                ExecCommand::Modify { order_id, .. } => vec![ExecEvent::ModifyRejected {
                     order_id,
                     reason,
                     ts,
-                }),
-                ExecCommand::Modify { order_id, .. } => Some(ExecEvent::ModifyRejected {
+                }],
+                ExecCommand::Cancel { order_id } => vec![ExecEvent::CancelRejected {
                     order_id,
                     reason,
                     ts,
-                }),
-                ExecCommand::Cancel { order_id } => Some(ExecEvent::CancelRejected {
-                    order_id,
-                    reason,
-                    ts,
-                }),
+                }],
                 ExecCommand::SuppressQuestions { message_ids } => {
                     tracing::warn!(?message_ids, "question suppression not sent: {reason}");
-                    None
+                    Vec::new()
                 }
-            };
-            if let Some(e) = event {
-                lock(&self.shared).emit(e);
+            },
+        };
+        let s = lock(&self.shared);
+        for e in events {
+            s.emit(e);
+        }
+    }
+}
+
+impl ExecutionClient for IbkrExecution {
+    /// Submissions wait for the end of the kernel's batch (the next poll or another
+    /// command), so a bracket or OCA group goes to IBKR as one request.
+    fn send(&mut self, cmd: ExecCommand) {
+        match cmd {
+            ExecCommand::Submit {
+                order_id,
+                client_order_id,
+                request,
+            } => {
+                let member = Member {
+                    order_id,
+                    coid: client_order_id,
+                    request,
+                };
+                if let Some(job) = self.batch.hold(member) {
+                    self.dispatch(job);
+                }
+            }
+            other => {
+                if let Some(job) = self.batch.flush() {
+                    self.dispatch(job);
+                }
+                self.dispatch(Job::Command(other));
             }
         }
     }
 
     fn poll(&mut self, out: &mut Vec<ExecEvent>) {
+        if let Some(job) = self.batch.flush() {
+            self.dispatch(job);
+        }
         out.extend(self.events.try_iter());
     }
 
@@ -442,6 +487,7 @@ impl LiveExecution for IbkrExecution {
                     done: false,
                     unresolved: broker_id.is_none(),
                     warned: false,
+                    group: Vec::new(),
                 },
             );
         }
@@ -473,6 +519,9 @@ struct Tracked {
     unresolved: bool,
     /// IBKR's `WarnState` warning was logged.
     warned: bool,
+    /// The orders placed together with this one, itself first (kept on the first only; a
+    /// question about the placement is asked about it).
+    group: Vec<OrderId>,
 }
 
 /// An answer IBKR waits for before an order works.
@@ -609,14 +658,28 @@ impl Worker {
         lock(&self.shared).emit(event);
     }
 
-    async fn run(self, mut commands: mpsc::UnboundedReceiver<ExecCommand>) {
-        while let Some(cmd) = commands.recv().await {
+    async fn run(self, mut commands: mpsc::UnboundedReceiver<Job>) {
+        while let Some(job) = commands.recv().await {
+            let cmd = match job {
+                Job::Place(members) => {
+                    self.place(&members).await;
+                    continue;
+                }
+                Job::Command(cmd) => cmd,
+            };
             match cmd {
                 ExecCommand::Submit {
                     order_id,
                     client_order_id,
                     request,
-                } => self.submit(order_id, client_order_id, request).await,
+                } => {
+                    let member = Member {
+                        order_id,
+                        coid: client_order_id,
+                        request,
+                    };
+                    self.place(&[member]).await
+                }
                 ExecCommand::ReplyPrompt {
                     order_id,
                     reply_id,
@@ -638,47 +701,98 @@ impl Worker {
         order_ticket(request, conid, &self.config.account_id, coid)
     }
 
-    async fn submit(&self, order_id: OrderId, coid: ClientOrderId, request: OrderRequest) {
-        let ticket = match self.ticket(&request, Some(coid.as_str())) {
+    /// The tickets of a placement, linked as a group: children name their parent's `cOID`
+    /// (looked up among the orders already sent when it is not in the placement), OCA
+    /// members carry `isSingleGroup`.
+    fn tickets(&self, members: &[Member]) -> Result<Vec<OrderTicket>, String> {
+        let s = lock(&self.shared);
+        members
+            .iter()
+            .map(|m| {
+                let mut t = self.ticket(&m.request, Some(m.coid.as_str()))?;
+                if let Some(p) = m.request.parent {
+                    let coid = members
+                        .iter()
+                        .find(|o| o.order_id == p)
+                        .map(|o| o.coid.as_str().to_string())
+                        .or_else(|| s.orders.get(&p).map(|t| t.coid.clone()))
+                        .ok_or_else(|| format!("bracket parent {p} was never sent to IBKR"))?;
+                    t.parent_id = Some(coid);
+                } else if m.request.oca_group.is_some() && members.len() > 1 {
+                    t.is_single_group = Some(true);
+                }
+                Ok(t)
+            })
+            .collect()
+    }
+
+    /// Place `members` (one order, or a bracket / OCA group) in one request.
+    async fn place(&self, members: &[Member]) {
+        let ids: Vec<OrderId> = members.iter().map(|m| m.order_id).collect();
+        let tickets = match self.tickets(members) {
             Ok(t) => t,
             Err(reason) => {
-                return self.emit(ExecEvent::Rejected {
-                    order_id,
-                    reason,
-                    ts: now_ns(),
-                });
+                for order_id in ids {
+                    self.emit(ExecEvent::Rejected {
+                        order_id,
+                        reason: reason.clone(),
+                        ts: now_ns(),
+                    });
+                }
+                return;
             }
         };
         {
             let mut s = lock(&self.shared);
-            s.orders.insert(
-                order_id,
-                Tracked {
-                    request,
-                    coid: coid.as_str().to_string(),
-                    broker_id: None,
-                    filled: Decimal::ZERO,
-                    replies: 0,
-                    pending_reply: None,
-                    done: false,
-                    unresolved: false,
-                    warned: false,
-                },
-            );
-            s.by_coid.insert(coid.as_str().to_string(), order_id);
+            for (k, m) in members.iter().enumerate() {
+                s.orders.insert(
+                    m.order_id,
+                    Tracked {
+                        request: m.request,
+                        coid: m.coid.as_str().to_string(),
+                        broker_id: None,
+                        filled: Decimal::ZERO,
+                        replies: 0,
+                        pending_reply: None,
+                        done: false,
+                        unresolved: false,
+                        warned: false,
+                        group: if k == 0 { ids.clone() } else { Vec::new() },
+                    },
+                );
+                s.by_coid.insert(m.coid.as_str().to_string(), m.order_id);
+            }
         }
         let outcome = self
             .client
-            .place_orders(&self.config.account_id, std::slice::from_ref(&ticket))
+            .place_orders(&self.config.account_id, &tickets)
             .await;
-        self.on_outcome(order_id, outcome).await;
+        self.on_outcome(&ids, outcome).await;
     }
 
     /// Report what a submission or confirmed reply produced.
-    async fn on_outcome(&self, order_id: OrderId, outcome: Result<PlaceOutcome, IbkrError>) {
+    /// `ids` are the orders of the placement, first the one questions are asked about (a
+    /// bracket's parent); IBKR answers a placement as a whole.
+    async fn on_outcome(&self, ids: &[OrderId], outcome: Result<PlaceOutcome, IbkrError>) {
         let ts = now_ns();
+        let Some(&order_id) = ids.first() else {
+            return;
+        };
+        let reject_all = |reason: String| {
+            let mut s = lock(&self.shared);
+            for &id in ids {
+                s.finish(
+                    id,
+                    ExecEvent::Rejected {
+                        order_id: id,
+                        reason: reason.clone(),
+                        ts,
+                    },
+                );
+            }
+        };
         match outcome {
-            Ok(PlaceOutcome::Placed(acks)) => self.accepted(order_id, &acks),
+            Ok(PlaceOutcome::Placed(acks)) => self.accepted(ids, &acks),
             Ok(PlaceOutcome::Question(p)) => {
                 if !p.more.is_empty() {
                     tracing::warn!(
@@ -697,51 +811,42 @@ impl Worker {
             }
             Ok(PlaceOutcome::RejectPrompt(rp)) => match notice(&rp) {
                 Some(pending) => {
+                    // The rest of the group is held with it: acknowledged from IBKR's
+                    // reports by cOID once the prompt is answered.
+                    {
+                        let mut s = lock(&self.shared);
+                        for id in &ids[1..] {
+                            if let Some(t) = s.orders.get_mut(id) {
+                                t.unresolved = true;
+                            }
+                        }
+                    }
                     self.ask(order_id, pending, notice_prompt(&rp), ts).await;
                 }
-                None => lock(&self.shared).finish(
-                    order_id,
-                    ExecEvent::Rejected {
-                        order_id,
-                        reason: format!(
-                            "IBKR server prompt {} that cannot be answered (no order id, request id or choice): {} (options: {})",
-                            rp.message_id.as_deref().unwrap_or("?"),
-                            rp.text,
-                            rp.options.join(" / ")
-                        ),
-                        ts,
-                    },
-                ),
+                None => reject_all(format!(
+                    "IBKR server prompt {} that cannot be answered (no order id, request id or choice): {} (options: {})",
+                    rp.message_id.as_deref().unwrap_or("?"),
+                    rp.text,
+                    rp.options.join(" / ")
+                )),
             },
-            Ok(PlaceOutcome::Error(msg)) => lock(&self.shared).finish(
-                order_id,
-                ExecEvent::Rejected {
-                    order_id,
-                    reason: msg.trim().to_string(),
-                    ts,
-                },
-            ),
+            Ok(PlaceOutcome::Error(msg)) => reject_all(msg.trim().to_string()),
             Err(e @ IbkrError::OrderStateUnknown { .. }) => {
                 let mut s = lock(&self.shared);
-                if let Some(t) = s.orders.get_mut(&order_id) {
-                    t.unresolved = true;
-                    t.pending_reply = None;
+                for &id in ids {
+                    if let Some(t) = s.orders.get_mut(&id) {
+                        t.unresolved = true;
+                        t.pending_reply = None;
+                    }
+                    tracing::warn!(order_id = %id, error = %e, "IBKR's answer to an order was lost; reported rejected, watched by its cOID");
+                    s.emit(ExecEvent::Rejected {
+                        order_id: id,
+                        reason: format!("{e} (watched: reported accepted if it shows up at IBKR)"),
+                        ts,
+                    });
                 }
-                tracing::warn!(%order_id, error = %e, "IBKR's answer to an order was lost; reported rejected, watched by its cOID");
-                s.emit(ExecEvent::Rejected {
-                    order_id,
-                    reason: format!("{e} (watched: reported accepted if it shows up at IBKR)"),
-                    ts,
-                });
             }
-            Err(e) => lock(&self.shared).finish(
-                order_id,
-                ExecEvent::Rejected {
-                    order_id,
-                    reason: e.to_string(),
-                    ts,
-                },
-            ),
+            Err(e) => reject_all(e.to_string()),
         }
     }
 
@@ -836,25 +941,71 @@ impl Worker {
             .await
     }
 
-    fn accepted(&self, order_id: OrderId, acks: &[OrderAck]) {
-        let broker_id = acks.first().map(|a| a.order_id);
+    /// IBKR acknowledged a placement: one ack per ticket, in order. An order left without
+    /// one is watched by its `cOID` (reported rejected now, accepted if it shows up).
+    fn accepted(&self, ids: &[OrderId], acks: &[OrderAck]) {
         let mut s = lock(&self.shared);
-        if let Some(id) = broker_id {
-            s.by_broker.insert(id, order_id);
+        let ts = now_ns();
+        for (k, &order_id) in ids.iter().enumerate() {
+            let Some(ack) = acks.get(k) else {
+                if let Some(t) = s.orders.get_mut(&order_id) {
+                    t.unresolved = true;
+                    t.pending_reply = None;
+                }
+                tracing::warn!(%order_id, acks = acks.len(), orders = ids.len(), "IBKR acknowledged fewer orders than placed; watched by its cOID");
+                s.emit(ExecEvent::Rejected {
+                    order_id,
+                    reason: format!(
+                        "IBKR acknowledged {} of the {} orders placed together (watched: reported accepted if it shows up at IBKR)",
+                        acks.len(),
+                        ids.len()
+                    ),
+                    ts,
+                });
+                continue;
+            };
+            s.by_broker.insert(ack.order_id, order_id);
+            if let Some(t) = s.orders.get_mut(&order_id) {
+                t.broker_id = Some(ack.order_id);
+                t.pending_reply = None;
+            }
+            s.emit(ExecEvent::Accepted {
+                order_id,
+                broker_order_id: u64::try_from(ack.order_id).ok(),
+                ts,
+            });
         }
-        if let Some(t) = s.orders.get_mut(&order_id) {
-            t.broker_id = broker_id;
-            t.pending_reply = None;
-        }
-        s.emit(ExecEvent::Accepted {
-            order_id,
-            broker_order_id: broker_id.and_then(|id| u64::try_from(id).ok()),
-            ts: now_ns(),
-        });
+    }
+
+    /// The orders placed with `order_id` (itself first), as placed.
+    fn members(&self, order_id: OrderId) -> Vec<Member> {
+        let s = lock(&self.shared);
+        self.members_locked(&s, order_id)
+    }
+
+    fn members_locked(&self, s: &Shared, order_id: OrderId) -> Vec<Member> {
+        let Some(t) = s.orders.get(&order_id) else {
+            return Vec::new();
+        };
+        let ids = if t.group.is_empty() {
+            vec![order_id]
+        } else {
+            t.group.clone()
+        };
+        ids.iter()
+            .filter_map(|id| {
+                let t = s.orders.get(id)?;
+                Some(Member {
+                    order_id: *id,
+                    coid: ClientOrderId::new(&t.coid)?,
+                    request: t.request,
+                })
+            })
+            .collect()
     }
 
     async fn reply(&self, order_id: OrderId, reply_id: &str, confirmed: bool) {
-        let (known, coid, pending) = {
+        let (known, pending) = {
             let mut s = lock(&self.shared);
             match s.orders.get_mut(&order_id) {
                 Some(t) => {
@@ -864,9 +1015,9 @@ impl Worker {
                         // The order manager has already marked the order rejected.
                         t.done = true;
                     }
-                    (true, t.coid.clone(), pending)
+                    (true, pending)
                 }
-                None => (false, String::new(), None),
+                None => (false, None),
             }
         };
         if !known {
@@ -882,32 +1033,54 @@ impl Worker {
             _ => Pending::Question(reply_id.to_string()),
         };
         if !confirmed {
-            return self.decline(order_id, &pending).await;
-        }
-        if let Pending::Notice { broker_id, prompt } = &pending {
-            return self.confirm_notice(order_id, *broker_id, prompt).await;
-        }
-        // The ticket as placed (same cOID), so an order the reply lost can be placed again.
-        let request = lock(&self.shared).orders.get(&order_id).map(|t| t.request);
-        let ticket = match request.map(|r| self.ticket(&r, Some(&coid))) {
-            Some(Ok(t)) => t,
-            Some(Err(reason)) => {
-                return lock(&self.shared).finish(
-                    order_id,
+            self.decline(order_id, &pending).await;
+            // The rest of its placement goes with it.
+            let mut s = lock(&self.shared);
+            for m in self.members_locked(&s, order_id).iter().skip(1) {
+                s.finish(
+                    m.order_id,
                     ExecEvent::Rejected {
-                        order_id,
-                        reason,
+                        order_id: m.order_id,
+                        reason: "Order not confirmed (its placement's question was declined)"
+                            .into(),
                         ts: now_ns(),
                     },
                 );
             }
-            None => return,
+            return;
+        }
+        if let Pending::Notice { broker_id, prompt } = &pending {
+            return self.confirm_notice(order_id, *broker_id, prompt).await;
+        }
+        // The tickets as placed (same cOIDs), so a placement the reply lost can be placed
+        // again.
+        let members = self.members(order_id);
+        let ids: Vec<OrderId> = members.iter().map(|m| m.order_id).collect();
+        let tickets = match self.tickets(&members) {
+            Ok(t) => t,
+            Err(reason) => {
+                let mut s = lock(&self.shared);
+                for &id in &ids {
+                    s.finish(
+                        id,
+                        ExecEvent::Rejected {
+                            order_id: id,
+                            reason: reason.clone(),
+                            ts: now_ns(),
+                        },
+                    );
+                }
+                return;
+            }
         };
+        if tickets.is_empty() {
+            return;
+        }
         let outcome = self
             .client
-            .confirm_placement_reply(reply_id, &self.config.account_id, &[ticket])
+            .confirm_placement_reply(reply_id, &self.config.account_id, &tickets)
             .await;
-        self.on_outcome(order_id, outcome).await;
+        self.on_outcome(&ids, outcome).await;
     }
 
     /// Say yes to a server prompt. The order exists at IBKR under `broker_id` either way, so
@@ -924,7 +1097,7 @@ impl Worker {
             }
         }
         self.accepted(
-            order_id,
+            &[order_id],
             &[OrderAck {
                 order_id: broker_id,
                 order_status: String::new(),

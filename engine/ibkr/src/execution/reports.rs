@@ -385,6 +385,7 @@ mod tests {
                 done: unresolved,
                 unresolved,
                 warned: false,
+                group: Vec::new(),
             },
         );
         if let Some(b) = broker {
