@@ -222,3 +222,91 @@ fn order_target_sees_through_the_exits() {
     }
     assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Closed));
 }
+
+mod donchian {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use rust_decimal::dec;
+    use tickline_engine::domain::{OrderType, Side};
+    use tickline_engine::order::OrderState;
+    use tickline_strategies::donchian_breakout::DonchianBreakout;
+
+    use super::*;
+
+    fn bars() -> impl Strategy<Value = Vec<(f64, f64, f64, f64)>> {
+        proptest::collection::vec((-150i32..150, 0u32..200, 0u32..200, 0u32..=100), 40..160)
+            .prop_map(|moves| {
+                let mut px = 10_000i64;
+                moves
+                    .into_iter()
+                    .map(|(mv, up, down, at)| {
+                        let open = (px + mv as i64).max(500);
+                        let high = open + up as i64;
+                        let low = (open - down as i64).max(100);
+                        let close = low + (high - low) * at as i64 / 100;
+                        px = close;
+                        let f = |c: i64| c as f64 / 100.0;
+                        (f(open), f(high), f(low), f(close))
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+        /// Donchian through the kernel and the simulated broker: never more than `quantity`
+        /// on, no short when shorts are off, at most one stop working, and after every bar
+        /// a position with nothing on its way has exactly one stop on the other side for its
+        /// whole size, while flat has none working.
+        #[test]
+        fn donchian_positions_are_always_protected(
+            bars in bars(),
+            entry in 2usize..8,
+            exit in 1usize..6,
+            atr_period in 1usize..6,
+            mult in 0.5f64..3.0,
+            trail in any::<bool>(),
+            allow_short in any::<bool>(),
+        ) {
+            let params: toml::Table = toml::from_str(&format!(
+                "entry = {entry}\nexit = {exit}\natr_period = {atr_period}\natr_mult = {mult}\n\
+                 trail = {trail}\nallow_short = {allow_short}\nquantity = 10"
+            )).unwrap();
+            let strategy = DonchianBreakout::from_params(&params).unwrap();
+            let instruments = vec![Instrument::stock("SPY")];
+            let broker = BrokerConfig { commission: CommissionModel::None, ..BrokerConfig::default() };
+            let sim = SimBroker::new(broker, &instruments);
+            let mut k = Kernel::new(
+                KernelConfig::default(),
+                instruments,
+                Box::new(strategy),
+                Box::new(sim),
+                Box::new(SimClock::new(0)),
+            ).unwrap();
+            k.start();
+            for (n, (o, h, l, c)) in bars.iter().enumerate() {
+                k.on_bar(&bar(n as i64, *o, *h, *l, *c));
+                let pos = k.portfolio().quantity(I);
+                prop_assert!(pos.abs() <= dec!(10), "position {}", pos);
+                prop_assert!(allow_short || pos >= Decimal::ZERO, "short {} though shorts are off", pos);
+                let om = k.order_manager();
+                let open: Vec<_> = om.open_ids().iter().filter_map(|id| om.get(*id)).collect();
+                let stops: Vec<_> = open.iter().filter(|o| matches!(o.request.order_type, OrderType::Stop | OrderType::TrailingStop) && o.state != OrderState::PendingCancel).collect();
+                prop_assert!(stops.len() <= 1, "{} stops", stops.len());
+                let moving = open.iter().any(|o| !o.request.is_exit());
+                if !moving {
+                    if pos.is_zero() {
+                        prop_assert!(stops.is_empty(), "flat with a stop");
+                    } else {
+                        prop_assert_eq!(stops.len(), 1, "position {} without a stop", pos);
+                        let side = if pos > Decimal::ZERO { Side::Sell } else { Side::Buy };
+                        prop_assert_eq!(stops[0].request.side, side);
+                        prop_assert_eq!(stops[0].remaining(), pos.abs());
+                    }
+                }
+            }
+            prop_assert!(k.audit().records().iter().all(|r| !r.detail.contains("illegal")));
+        }
+    }
+}

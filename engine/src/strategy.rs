@@ -131,6 +131,13 @@ pub trait Ctx {
     fn equity(&self) -> Decimal {
         self.portfolio().equity()
     }
+    /// Whether any order of `instrument` is open (entries, exits, anything).
+    fn has_open_orders(&self, instrument: InstrumentId) -> bool {
+        self.open_orders()
+            .iter()
+            .any(|id| self.order(*id).is_some_and(|o| o.request.instrument == instrument))
+    }
+
     /// Whether bracket exits work on `instrument`.
     fn has_exits(&self, instrument: InstrumentId) -> bool {
         self.open_orders().iter().any(|id| {

@@ -1,4 +1,5 @@
-//! `donchian_breakout`: Donchian channel breakout with an ATR protective stop.
+//! `donchian_breakout`: Donchian channel breakout, entered as a bracket whose exit is an ATR
+//! stop (fixed or trailing) held at the broker.
 //!
 //! Rules (exact, so results can be compared with other engines):
 //! * Channels exclude the current bar: the entry channel is the highest high / lowest low of
@@ -6,43 +7,33 @@
 //!   `exit` bars (default 10). ATR is Wilder's ATR over `atr_period` bars (default 14; see
 //!   [`Atr`]) including the current bar.
 //! * A bar can act once both channels and the ATR are defined, i.e. from the bar with 0-based
-//!   index `max(entry, exit, atr_period − 1)` on.
-//! * What happens on a bar depends on the position in the instrument (`ctx.position`):
-//!   * flat: close > entry-channel high → buy `quantity` (default 100); otherwise, when
-//!     `allow_short` (default true), close < entry-channel low → sell `quantity`.
-//!     A protective stop left over from an earlier position is cancelled first;
-//!   * long: close < exit-channel low → exit; short: close > exit-channel high → exit;
-//!   * otherwise, with `trail` (default false), the stop is trailed (below).
-//!
-//!   One action per bar: an exit never opens the opposite position on the same bar.
-//!   Comparisons are strict: a close equal to a channel edge does nothing.
-//! * Entries and exits are market orders. While an entry or exit order is open, the
-//!   instrument takes no new entry or exit; the indicators keep updating.
-//! * Protective stop: when the entry order is done (filled, or cancelled/expired after a
-//!   partial fill), a GTC stop order for the whole position is placed on the opposite side
-//!   at `avg fill price − atr_mult × ATR` for a long, `+` for a short (default
-//!   `atr_mult = 2.0`; ATR as of the signal bar), rounded to the instrument's tick. A long
-//!   stop that would not be positive is not placed (logged).
-//! * Trailing (`trail = true`): on each bar in a position without an exit, the candidate
-//!   stop is `close ∓ atr_mult × ATR` (current ATR, rounded to the tick); when it is above
-//!   the working stop's price for a long (below for a short) the stop is moved there with
-//!   `ctx.modify`. Only a stop that is `Working` or `PartiallyFilled` is moved.
-//! * Exit: the stop is cancelled and the whole position is sent as a market order. If the
-//!   exit order fails (denied, rejected, cancelled or expired) while a position remains, the
-//!   stop is placed again at its last price for the remaining position once the old one is
-//!   gone. When the stop fills while an exit order is open, that exit order is cancelled.
-//! * Failures: a denied or rejected entry frees the instrument (a later breakout can
-//!   trade); a stop that ends without filling and without being cancelled by the strategy
-//!   (denied, rejected, expired, cancelled by someone else) is logged and not placed again;
-//!   the channel exit still applies.
+//!   index `max(entry, exit, atr_period − 1)` on. While an entry or closing order of the
+//!   instrument is open (`ctx.open_quantity` ≠ 0) the bar takes no action.
+//! * Flat: close > entry-channel high → buy `quantity` (default 100); otherwise, when
+//!   `allow_short` (default true), close < entry-channel low → sell `quantity`. The entry is
+//!   a market order sent as a bracket ([`Ctx::submit_bracket`]) with one exit, a GTC stop
+//!   for the same quantity the other way at `close ∓ atr_mult × ATR` of the signal bar
+//!   (default `atr_mult = 2.0`), rounded to the tick. With `trail = true` the exit is a
+//!   trailing stop instead: trailing amount `atr_mult × ATR` of the signal bar (rounded to
+//!   the tick), first stop at the same level; the broker moves it along each bar's path
+//!   and never back. The exit waits at the broker until the entry fills and is sized by
+//!   what it filled. A long entry whose stop would not be positive is not sent (logged).
+//! * Long: close < exit-channel low → [`Ctx::close_position`] (the stop is cancelled, the
+//!   position sent as a market order); short: close > exit-channel high, the same.
+//!   Comparisons are strict: a close equal to a channel edge does nothing. One action per
+//!   bar: an exit never opens the opposite position on the same bar.
+//! * A position with no order working on the instrument (its stop was rejected, cancelled
+//!   by someone else, or a closing order failed) gets a new stop by the entry rule, from the
+//!   bar's close and ATR; logged.
+//! * A fill that leaves the position flat (the stop, while a closing order is on its way)
+//!   cancels the closing orders still open, which would otherwise reverse the position.
+//! * A denied or rejected order is logged with the reason.
 //!
 //! Parameters: `entry`, `exit`, `atr_period` (periods), `atr_mult` (> 0), `trail`,
 //! `allow_short`, `quantity` (> 0), `symbols` (optional list; default every instrument).
 
 use rust_decimal::Decimal;
-use tickline_engine::domain::{
-    Bar, InstrumentId, OrderId, OrderModify, OrderRequest, Side, TimeInForce,
-};
+use tickline_engine::domain::{Bar, InstrumentId, OrderRequest, Side, TimeInForce, Trail};
 use tickline_engine::order::{OrderState, OrderUpdate};
 use tickline_engine::params::{ParamError, Params};
 use tickline_engine::strategy::{Ctx, LogLevel, Strategy};
@@ -53,33 +44,13 @@ use crate::registry::StrategyInfo;
 /// Registry entry.
 pub const INFO: StrategyInfo = StrategyInfo {
     name: "donchian_breakout",
-    summary: "Donchian channel breakout with an ATR protective stop, exit on the opposite exit channel",
+    summary: "Donchian channel breakout entered as a bracket with an ATR stop (fixed or trailing), exit on the opposite exit channel",
     params: "entry = 20, exit = 10, atr_period = 14, atr_mult = 2.0, trail = false, \
              allow_short = true, quantity = 100, symbols = [] (all)",
     build: |p| Ok(Box::new(DonchianBreakout::from_params(p)?)),
 };
 
-/// An entry order in flight.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    id: OrderId,
-    side: Side,
-    /// ATR of the signal bar (sets the stop distance).
-    atr: f64,
-    filled: Decimal,
-    /// Σ quantity × price of the fills, for the average fill price.
-    notional: Decimal,
-}
-
-/// The protective stop order.
-#[derive(Clone, Copy, Debug)]
-struct Stop {
-    id: OrderId,
-    /// A cancel was requested by the strategy.
-    cancelling: bool,
-}
-
-/// Per-instrument state.
+/// Per-instrument state: the indicators (orders live at the broker and in `ctx`).
 #[derive(Clone, Debug)]
 struct Leg {
     enabled: bool,
@@ -88,11 +59,6 @@ struct Leg {
     exit_high: Highest,
     exit_low: Lowest,
     atr: Atr,
-    entry: Option<Entry>,
-    exit: Option<OrderId>,
-    stop: Option<Stop>,
-    /// Price of the protective stop the position should have (`None`: no stop wanted).
-    stop_price: Option<Decimal>,
 }
 
 /// See the module documentation for the rules.
@@ -150,11 +116,36 @@ impl DonchianBreakout {
             exit_high: Highest::new(self.exit).expect("validated exit > 0"),
             exit_low: Lowest::new(self.exit).expect("validated exit > 0"),
             atr: Atr::new(self.atr_period).expect("validated atr_period > 0"),
-            entry: None,
-            exit: None,
-            stop: None,
-            stop_price: None,
         }
+    }
+
+    /// The stop exit of a position on `side` opened at `close` with `atr`, for `quantity`:
+    /// fixed or trailing (see the rules). `None` when a long's stop would not be positive.
+    fn stop_exit(
+        &self,
+        ctx: &dyn Ctx,
+        instrument: InstrumentId,
+        side: Side,
+        quantity: Decimal,
+        (close, atr): (f64, f64),
+    ) -> Option<OrderRequest> {
+        let distance = to_price(ctx, instrument, self.atr_mult * atr)?;
+        let close = to_price(ctx, instrument, close)?;
+        let stop = match side {
+            Side::Buy => close - distance,
+            Side::Sell => close + distance,
+        };
+        if stop <= Decimal::ZERO || distance <= Decimal::ZERO {
+            return None;
+        }
+        let exit = side.opposite();
+        let request = if self.trail {
+            OrderRequest::trailing_stop(instrument, exit, quantity, Trail::Amount(distance))
+                .with_stop(stop)
+        } else {
+            OrderRequest::stop(instrument, exit, quantity, stop)
+        };
+        Some(request.with_tif(TimeInForce::Gtc))
     }
 }
 
@@ -164,210 +155,12 @@ fn to_price(ctx: &dyn Ctx, instrument: InstrumentId, x: f64) -> Option<Decimal> 
     inst.price_from_f64(x).map(|p| inst.round_price(p))
 }
 
-/// Exit the whole position `pos`: cancel the stop, send a market order.
-fn exit(leg: &mut Leg, instrument: InstrumentId, pos: Decimal, ctx: &mut dyn Ctx) {
-    if let Some(stop) = leg.stop.as_mut()
-        && !stop.cancelling
-    {
-        ctx.cancel(stop.id);
-        stop.cancelling = true;
-    }
-    leg.exit = Some(ctx.submit(OrderRequest::market_signed(instrument, -pos)));
-}
-
-/// Move the stop of position `pos` to `candidate` when that is in the position's favour.
-fn trail(leg: &mut Leg, pos: Decimal, candidate: Decimal, ctx: &mut dyn Ctx) {
-    let Some(stop) = leg.stop else {
-        return;
-    };
-    if stop.cancelling {
-        return;
-    }
-    let Some(order) = ctx.order(stop.id) else {
-        return;
-    };
-    if !matches!(
-        order.state,
-        OrderState::Working | OrderState::PartiallyFilled
-    ) {
-        return;
-    }
-    let Some(current) = order.request.stop_price else {
-        return;
-    };
-    let better = if pos > Decimal::ZERO {
-        candidate > current
-    } else {
-        candidate < current
-    };
-    if better && candidate > Decimal::ZERO {
-        ctx.modify(
-            stop.id,
-            OrderModify {
-                stop_price: Some(candidate),
-                ..OrderModify::default()
-            },
-        );
-        leg.stop_price = Some(candidate);
-    }
-}
-
-/// Place the protective stop when the position should have one and nothing is in the way
-/// (no entry or exit order open, no old stop still alive).
-fn ensure_stop(leg: &mut Leg, instrument: InstrumentId, ctx: &mut dyn Ctx) {
-    let pos = ctx.position(instrument);
-    if pos.is_zero() {
-        leg.stop_price = None;
-        return;
-    }
-    if leg.entry.is_some() || leg.exit.is_some() || leg.stop.is_some() {
-        return;
-    }
-    let Some(price) = leg.stop_price else {
-        return;
-    };
-    let side = if pos > Decimal::ZERO {
-        Side::Sell
-    } else {
-        Side::Buy
-    };
-    let request = OrderRequest::stop(instrument, side, pos.abs(), price).with_tif(TimeInForce::Gtc);
-    leg.stop = Some(Stop {
-        id: ctx.submit(request),
-        cancelling: false,
-    });
-}
-
 /// Text for a failed order: the risk refusal or the broker's reason.
 fn failure_reason(update: &OrderUpdate, ctx: &dyn Ctx) -> String {
     match (&update.refusal, ctx.order(update.order_id)) {
         (Some(r), _) => r.to_string(),
         (None, Some(o)) => o.reason.clone().unwrap_or_default(),
         (None, None) => String::new(),
-    }
-}
-
-/// An update of the entry order: collect fills; once it is done, place the stop.
-fn on_entry_update(leg: &mut Leg, atr_mult: f64, update: &OrderUpdate, ctx: &mut dyn Ctx) {
-    let Some(entry) = leg.entry.as_mut() else {
-        return;
-    };
-    if let Some(fill) = update.fill {
-        entry.filled += fill.quantity;
-        entry.notional += fill.quantity * fill.price;
-    }
-    if !update.state.is_terminal() {
-        return;
-    }
-    let entry = *entry;
-    leg.entry = None;
-    if entry.filled.is_zero() {
-        if matches!(update.state, OrderState::Denied | OrderState::Rejected) {
-            let why = failure_reason(update, ctx);
-            ctx.log(
-                LogLevel::Warn,
-                &format!(
-                    "donchian_breakout: entry order {} {}: {why}",
-                    update.order_id,
-                    update.state.as_str()
-                ),
-            );
-        }
-        return;
-    }
-    let avg = entry.notional / entry.filled;
-    let offset = to_price(ctx, update.instrument, atr_mult * entry.atr);
-    let price = offset.and_then(|off| {
-        let px = match entry.side {
-            Side::Buy => avg - off,
-            Side::Sell => avg + off,
-        };
-        let inst = ctx.instruments().get(update.instrument.index())?;
-        Some(inst.round_price(px))
-    });
-    match price {
-        Some(px) if px > Decimal::ZERO => {
-            leg.stop_price = Some(px);
-            ensure_stop(leg, update.instrument, ctx);
-        }
-        _ => {
-            leg.stop_price = None;
-            ctx.log(
-                LogLevel::Warn,
-                &format!(
-                    "donchian_breakout: no protective stop for entry {} (average price {avg}, \
-                         ATR {}): the stop price would not be positive",
-                    update.order_id, entry.atr
-                ),
-            );
-        }
-    }
-}
-
-/// An update of the exit order.
-fn on_exit_update(leg: &mut Leg, update: &OrderUpdate, ctx: &mut dyn Ctx) {
-    if !update.state.is_terminal() {
-        return;
-    }
-    leg.exit = None;
-    if update.state != OrderState::Filled {
-        let why = failure_reason(update, ctx);
-        ctx.log(
-            LogLevel::Warn,
-            &format!(
-                "donchian_breakout: exit order {} {}: {why}",
-                update.order_id,
-                update.state.as_str()
-            ),
-        );
-    }
-    // A failed exit leaves a position: protect it again (once the old stop is gone).
-    ensure_stop(leg, update.instrument, ctx);
-}
-
-/// An update of the current protective stop.
-fn on_stop_update(leg: &mut Leg, stop: Stop, update: &OrderUpdate, ctx: &mut dyn Ctx) {
-    if update.previous == OrderState::PendingCancel
-        && matches!(
-            update.state,
-            OrderState::Working | OrderState::PartiallyFilled
-        )
-    {
-        // The cancel was refused: the stop is alive again.
-        leg.stop = Some(Stop {
-            cancelling: false,
-            ..stop
-        });
-        return;
-    }
-    if !update.state.is_terminal() {
-        return;
-    }
-    leg.stop = None;
-    match update.state {
-        OrderState::Filled => {
-            if let Some(exit) = leg.exit {
-                // The stop closed the position first; the exit order would reverse it.
-                ctx.cancel(exit);
-            }
-            leg.stop_price = None;
-        }
-        OrderState::Cancelled if stop.cancelling => {
-            ensure_stop(leg, update.instrument, ctx);
-        }
-        state => {
-            leg.stop_price = None;
-            let why = failure_reason(update, ctx);
-            ctx.log(
-                LogLevel::Warn,
-                &format!(
-                    "donchian_breakout: protective stop {} {}: {why}; the position has no \
-                         stop, the channel exit still applies",
-                    update.order_id,
-                    state.as_str()
-                ),
-            );
-        }
     }
 }
 
@@ -416,21 +209,13 @@ impl Strategy for DonchianBreakout {
         else {
             return;
         };
-        if leg.entry.is_some() || leg.exit.is_some() {
+        let instrument = bar.instrument;
+        if !ctx.open_quantity(instrument).is_zero() {
             return;
         }
-        let instrument = bar.instrument;
         let pos = ctx.position(instrument);
         let close = bar.close;
         if pos.is_zero() {
-            if let Some(stop) = leg.stop.as_mut()
-                && !stop.cancelling
-            {
-                // Nothing left to protect.
-                ctx.cancel(stop.id);
-                stop.cancelling = true;
-            }
-            leg.stop_price = None;
             let side = if close > entry_high {
                 Side::Buy
             } else if self.allow_short && close < entry_low {
@@ -438,45 +223,70 @@ impl Strategy for DonchianBreakout {
             } else {
                 return;
             };
-            let id = ctx.submit(OrderRequest::market(instrument, side, self.quantity));
-            leg.entry = Some(Entry {
-                id,
-                side,
-                atr,
-                filled: Decimal::ZERO,
-                notional: Decimal::ZERO,
-            });
+            match self.stop_exit(ctx, instrument, side, self.quantity, (close, atr)) {
+                Some(stop) => {
+                    let entry = OrderRequest::market(instrument, side, self.quantity);
+                    ctx.submit_bracket(entry, &[stop]);
+                }
+                None => ctx.log(
+                    LogLevel::Warn,
+                    &format!(
+                        "donchian_breakout: breakout at {close} not taken: a stop {} × ATR \
+                         {atr} away would not be positive",
+                        self.atr_mult
+                    ),
+                ),
+            }
         } else if (pos > Decimal::ZERO && close < exit_low)
             || (pos < Decimal::ZERO && close > exit_high)
         {
-            exit(leg, instrument, pos, ctx);
-        } else if self.trail {
-            let distance = self.atr_mult * atr;
-            let raw = if pos > Decimal::ZERO {
-                close - distance
+            ctx.close_position(instrument);
+        } else if !ctx.has_open_orders(instrument) {
+            let side = if pos > Decimal::ZERO {
+                Side::Buy
             } else {
-                close + distance
+                Side::Sell
             };
-            if let Some(candidate) = to_price(ctx, instrument, raw) {
-                trail(leg, pos, candidate, ctx);
+            if let Some(stop) = self.stop_exit(ctx, instrument, side, pos.abs(), (close, atr)) {
+                ctx.log(
+                    LogLevel::Warn,
+                    &format!("donchian_breakout: position {pos} had no stop; placing one"),
+                );
+                ctx.submit(stop);
             }
         }
     }
 
     fn on_order(&mut self, update: &OrderUpdate, ctx: &mut dyn Ctx) {
-        let atr_mult = self.atr_mult;
-        let Some(leg) = self.legs.get_mut(update.instrument.index()) else {
-            return;
-        };
-        let id = update.order_id;
-        if leg.entry.is_some_and(|e| e.id == id) {
-            on_entry_update(leg, atr_mult, update, ctx);
-        } else if leg.exit == Some(id) {
-            on_exit_update(leg, update, ctx);
-        } else if let Some(stop) = leg.stop
-            && stop.id == id
+        if let Some(fill) = update.fill
+            && ctx.position(update.instrument).is_zero()
         {
-            on_stop_update(leg, stop, update, ctx);
+            // The stop closed the position first: a closing order still open would reverse
+            // it. (By index: nothing here allocates.)
+            let mut k = 0;
+            while let Some(&id) = ctx.open_orders().get(k) {
+                k += 1;
+                let closing = ctx.order(id).is_some_and(|o| {
+                    o.request.instrument == update.instrument
+                        && o.request.side == fill.side
+                        && !o.request.is_exit()
+                        && o.state != OrderState::PendingCancel
+                });
+                if closing {
+                    ctx.cancel(id);
+                }
+            }
+        }
+        if matches!(update.state, OrderState::Denied | OrderState::Rejected) {
+            let why = failure_reason(update, ctx);
+            ctx.log(
+                LogLevel::Warn,
+                &format!(
+                    "donchian_breakout: order {} {}: {why}",
+                    update.order_id,
+                    update.state.as_str()
+                ),
+            );
         }
     }
 }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::dec;
 use tickline_engine::domain::{
     Bar, ClientOrderId, ExecId, Fill, Instrument, InstrumentId, OrderId, OrderModify, OrderRequest,
-    OrderType, Side, TimeInForce, Ts,
+    OrderType, Side, TimeInForce, Trail, Ts,
 };
 use tickline_engine::history::{BarHistory, BarWindow};
 use tickline_engine::order::{BracketState, Order, OrderState, OrderUpdate, bracket_state};
@@ -197,14 +197,6 @@ impl FakeCtx {
             .collect()
     }
 
-    /// Open orders of `type` (oldest first).
-    fn open_of_type(&self, t: OrderType) -> Vec<&Order> {
-        self.open
-            .iter()
-            .map(|id| self.get(*id))
-            .filter(|o| o.request.order_type == t)
-            .collect()
-    }
 }
 
 impl Ctx for FakeCtx {
@@ -300,6 +292,12 @@ impl Ctx for FakeCtx {
         self.actions.push(Action::Cancel(id));
     }
     fn cancel_all(&mut self, instrument: Option<InstrumentId>) {
+        for id in &self.open {
+            let o = &mut self.orders[(id.0 - 1) as usize];
+            if instrument.is_none_or(|i| o.request.instrument == i) {
+                o.state = OrderState::PendingCancel;
+            }
+        }
         self.actions.push(Action::CancelAll(instrument));
     }
     fn set_timer(&mut self, at: Ts, tag: u64) -> TimerId {
@@ -381,16 +379,6 @@ fn stop_gtc(id: u64, side: Side, qty: Decimal, price: Decimal) -> Action {
     Action::Submit(
         OrderId(id),
         OrderRequest::stop(I0, side, qty, price).with_tif(TimeInForce::Gtc),
-    )
-}
-
-fn move_stop(id: u64, price: Decimal) -> Action {
-    Action::Modify(
-        OrderId(id),
-        OrderModify {
-            stop_price: Some(price),
-            ..OrderModify::default()
-        },
     )
 }
 
@@ -683,7 +671,14 @@ fn long_setup() -> [Bar; 4] {
     ]
 }
 
-/// Run the long setup, fill the entry at 12.6 and acknowledge the stop it places.
+/// A bracket exit of order `parent` (no OCA group: a bracket with one exit).
+fn exit_of(parent: u64, mut r: OrderRequest) -> OrderRequest {
+    r.parent = Some(OrderId(parent));
+    r
+}
+
+/// Run the long setup: the entry goes out as a bracket with its stop; fill the entry and
+/// acknowledge both.
 fn long_position(params: &str) -> (DonchianBreakout, FakeCtx) {
     let mut ctx = FakeCtx::new(&["ES"]);
     let mut s = donchian(params, &mut ctx);
@@ -691,19 +686,14 @@ fn long_position(params: &str) -> (DonchianBreakout, FakeCtx) {
     for b in &bars[..3] {
         assert!(on_bar(&mut s, &mut ctx, b).is_empty());
     }
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &bars[3]),
-        vec![market(1, Side::Buy, dec!(100))]
-    );
-    let u = ctx.ack(OrderId(1));
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    // Stop at 12.6 − 2 × 2.5 = 7.6, GTC, placed when the fill arrives.
+    let actions = on_bar(&mut s, &mut ctx, &bars[3]);
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert_eq!(actions[0], market(1, Side::Buy, dec!(100)));
+    for id in [1, 2] {
+        let u = ctx.ack(OrderId(id));
+        assert!(deliver(&mut s, &mut ctx, u).is_empty());
+    }
     let u = ctx.fill(OrderId(1), dec!(100), dec!(12.6));
-    assert_eq!(
-        deliver(&mut s, &mut ctx, u),
-        vec![stop_gtc(2, Side::Sell, dec!(100), dec!(7.6))]
-    );
-    let u = ctx.ack(OrderId(2));
     assert!(deliver(&mut s, &mut ctx, u).is_empty());
     (s, ctx)
 }
@@ -719,21 +709,34 @@ fn long_followup() -> [Bar; 3] {
 }
 
 #[test]
-fn donchian_long_entry_stop_and_channel_exit() {
+fn donchian_long_entry_is_a_bracket_with_its_stop_and_exits_on_the_channel() {
+    let mut ctx = FakeCtx::new(&["ES"]);
+    let mut s = donchian(DONCHIAN, &mut ctx);
+    let bars = long_setup();
+    for b in &bars[..3] {
+        on_bar(&mut s, &mut ctx, b);
+    }
+    // Stop at 12.5 − 2 × 2.5 = 7.5 (signal close and ATR), GTC, an exit of the entry.
+    assert_eq!(
+        on_bar(&mut s, &mut ctx, &bars[3]),
+        vec![
+            market(1, Side::Buy, dec!(100)),
+            Action::Submit(
+                OrderId(2),
+                exit_of(1, OrderRequest::stop(I0, Side::Sell, dec!(100), dec!(7.5)))
+                    .with_tif(TimeInForce::Gtc)
+            ),
+        ]
+    );
     let (mut s, mut ctx) = long_position(DONCHIAN);
     let [b4, b5, b6] = long_followup();
     assert!(on_bar(&mut s, &mut ctx, &b4).is_empty());
     assert!(on_bar(&mut s, &mut ctx, &b5).is_empty());
+    // The channel exit closes the position: the stop is cancelled with everything else.
     assert_eq!(
         on_bar(&mut s, &mut ctx, &b6),
-        vec![Action::Cancel(OrderId(2)), market(3, Side::Sell, dec!(100))]
+        vec![Action::CancelAll(Some(I0)), market(3, Side::Sell, dec!(100))]
     );
-    // Stop cancelled, exit filled: nothing more to do, no stop re-placed.
-    let u = ctx.end(OrderId(2), OrderState::Cancelled, "");
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    let u = ctx.fill(OrderId(3), dec!(100), dec!(9.7));
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    assert!(ctx.open.is_empty());
     assert!(ctx.logs.is_empty());
 }
 
@@ -757,32 +760,28 @@ fn donchian_close_equal_to_the_channel_does_not_trade() {
 }
 
 #[test]
-fn donchian_trailing_stop_moves_only_in_favour() {
-    let (mut s, mut ctx) = long_position(&format!("{DONCHIAN}\ntrail = true"));
-    let [b4, b5, b6] = long_followup();
-    // Bar 4: 13 − 2 × 2.0 = 9 > 7.6 -> move the stop up.
-    assert_eq!(on_bar(&mut s, &mut ctx, &b4), vec![move_stop(2, dec!(9))]);
-    assert_eq!(ctx.get(OrderId(2)).request.stop_price, Some(dec!(9)));
-    // Bar 5: 11.5 − 4 = 7.5 < 9 -> stays.
-    assert!(on_bar(&mut s, &mut ctx, &b5).is_empty());
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &b6),
-        vec![Action::Cancel(OrderId(2)), market(3, Side::Sell, dec!(100))]
-    );
-}
-
-#[test]
-fn donchian_trailing_waits_for_a_working_stop() {
+fn donchian_trail_sends_a_trailing_stop_the_broker_moves() {
     let mut ctx = FakeCtx::new(&["ES"]);
     let mut s = donchian(&format!("{DONCHIAN}\ntrail = true"), &mut ctx);
-    for b in &long_setup() {
+    let bars = long_setup();
+    for b in &bars[..3] {
         on_bar(&mut s, &mut ctx, b);
     }
-    let u = ctx.fill(OrderId(1), dec!(100), dec!(12.6));
-    deliver(&mut s, &mut ctx, u);
-    // The stop (order 2) is still PendingSubmit: no modify.
-    let [b4, ..] = long_followup();
+    // Trailing amount 2 × 2.5 = 5, first stop 7.5; no modify from the strategy after.
+    let trailing = OrderRequest::trailing_stop(I0, Side::Sell, dec!(100), Trail::Amount(dec!(5)))
+        .with_stop(dec!(7.5))
+        .with_tif(TimeInForce::Gtc);
+    assert_eq!(
+        on_bar(&mut s, &mut ctx, &bars[3]),
+        vec![
+            market(1, Side::Buy, dec!(100)),
+            Action::Submit(OrderId(2), exit_of(1, trailing))
+        ]
+    );
+    let (mut s, mut ctx) = long_position(&format!("{DONCHIAN}\ntrail = true"));
+    let [b4, b5, _] = long_followup();
     assert!(on_bar(&mut s, &mut ctx, &b4).is_empty());
+    assert!(on_bar(&mut s, &mut ctx, &b5).is_empty());
 }
 
 #[test]
@@ -801,84 +800,51 @@ fn donchian_short_side_mirrors_and_can_be_switched_off() {
     }
 
     let mut ctx = FakeCtx::new(&["ES"]);
-    let mut s = donchian(&format!("{DONCHIAN}\ntrail = true"), &mut ctx);
+    let mut s = donchian(DONCHIAN, &mut ctx);
     for b in &setup[..3] {
         on_bar(&mut s, &mut ctx, b);
     }
+    // Stop above: 7.5 + 2 × 2.5 = 12.5.
     assert_eq!(
         on_bar(&mut s, &mut ctx, &setup[3]),
-        vec![market(1, Side::Sell, dec!(100))]
+        vec![
+            market(1, Side::Sell, dec!(100)),
+            Action::Submit(
+                OrderId(2),
+                exit_of(1, OrderRequest::stop(I0, Side::Buy, dec!(100), dec!(12.5)))
+                    .with_tif(TimeInForce::Gtc)
+            ),
+        ]
     );
-    // Stop above: 7.4 + 2 × 2.5 = 12.4.
     let u = ctx.fill(OrderId(1), dec!(100), dec!(7.4));
-    assert_eq!(
-        deliver(&mut s, &mut ctx, u),
-        vec![stop_gtc(2, Side::Buy, dec!(100), dec!(12.4))]
-    );
+    assert!(deliver(&mut s, &mut ctx, u).is_empty());
     let u = ctx.ack(OrderId(2));
     deliver(&mut s, &mut ctx, u);
-    // Bar 4: ATR 2.0, 7 + 4 = 11 < 12.4 -> trail down. Exit high 11: no exit.
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &bar(4, 7.5, 8.0, 6.5, 7.0)),
-        vec![move_stop(2, dec!(11))]
-    );
-    // Bar 5: 8.5 + 4 = 12.5 > 11 -> stays. Exit high 10: no exit.
+    // Bars 4, 5 stay under the exit high; bar 6 closes 10.2 above max(8, 9) = 9 -> exit.
+    assert!(on_bar(&mut s, &mut ctx, &bar(4, 7.5, 8.0, 6.5, 7.0)).is_empty());
     assert!(on_bar(&mut s, &mut ctx, &bar(5, 7.0, 9.0, 7.0, 8.5)).is_empty());
-    // Bar 6: close 10.2 above the exit high max(8, 9) = 9 -> exit.
     assert_eq!(
         on_bar(&mut s, &mut ctx, &bar(6, 8.5, 10.5, 8.4, 10.2)),
-        vec![Action::Cancel(OrderId(2)), market(3, Side::Buy, dec!(100))]
-    );
-}
-
-#[test]
-fn donchian_partial_entry_fills_use_the_average_price() {
-    let mut ctx = FakeCtx::new(&["ES"]);
-    let mut s = donchian(DONCHIAN, &mut ctx);
-    for b in &long_setup() {
-        on_bar(&mut s, &mut ctx, b);
-    }
-    let u = ctx.fill(OrderId(1), dec!(60), dec!(12.5));
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    // Average (60 × 12.5 + 40 × 12.75) / 100 = 12.6 -> stop 7.6.
-    let u = ctx.fill(OrderId(1), dec!(40), dec!(12.75));
-    assert_eq!(
-        deliver(&mut s, &mut ctx, u),
-        vec![stop_gtc(2, Side::Sell, dec!(100), dec!(7.6))]
-    );
-
-    // An entry cancelled after a partial fill protects what was filled.
-    let mut ctx = FakeCtx::new(&["ES"]);
-    let mut s = donchian(DONCHIAN, &mut ctx);
-    for b in &long_setup() {
-        on_bar(&mut s, &mut ctx, b);
-    }
-    let u = ctx.fill(OrderId(1), dec!(30), dec!(12.6));
-    deliver(&mut s, &mut ctx, u);
-    let u = ctx.end(OrderId(1), OrderState::Cancelled, "IOC remainder");
-    assert_eq!(
-        deliver(&mut s, &mut ctx, u),
-        vec![stop_gtc(2, Side::Sell, dec!(30), dec!(7.6))]
+        vec![Action::CancelAll(Some(I0)), market(3, Side::Buy, dec!(100))]
     );
 }
 
 #[test]
 fn donchian_stop_fill_frees_the_instrument() {
     let (mut s, mut ctx) = long_position(DONCHIAN);
-    let u = ctx.fill(OrderId(2), dec!(100), dec!(7.6));
+    let u = ctx.fill(OrderId(2), dec!(100), dec!(7.5));
     assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    // Bar 4 closes 13, not above the entry high 13; no stale stop to cancel.
+    // Bar 4 closes 13, not above the entry high 13.
     let [b4, ..] = long_followup();
     assert!(on_bar(&mut s, &mut ctx, &b4).is_empty());
-    // Bar 5 closes 13.8 above max(11, 13, 13.5) = 13.5 -> new entry.
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &bar(5, 13.0, 14.0, 12.5, 13.8)),
-        vec![market(3, Side::Buy, dec!(100))]
-    );
+    // Bar 5 closes 13.8 above max(11, 13, 13.5) = 13.5 -> a new bracket.
+    let actions = on_bar(&mut s, &mut ctx, &bar(5, 13.0, 14.0, 12.5, 13.8));
+    assert_eq!(actions[0], market(3, Side::Buy, dec!(100)));
+    assert_eq!(actions.len(), 2);
 }
 
 #[test]
-fn donchian_entry_denial_resets_and_logs() {
+fn donchian_entry_denial_logs_and_a_later_breakout_tries_again() {
     let mut ctx = FakeCtx::new(&["ES"]);
     let mut s = donchian(DONCHIAN, &mut ctx);
     for b in &long_setup() {
@@ -886,18 +852,16 @@ fn donchian_entry_denial_resets_and_logs() {
     }
     let u = ctx.deny(OrderId(1));
     assert!(deliver(&mut s, &mut ctx, u).is_empty());
+    let u = ctx.deny(OrderId(2));
+    assert!(deliver(&mut s, &mut ctx, u).is_empty());
     assert_eq!(
-        ctx.warnings(),
-        vec![
-            "donchian_breakout: entry order 1 Denied: refused by max_order_quantity: order quantity \
-             100 exceeds the limit 10"
-        ]
+        ctx.warnings()[0],
+        "donchian_breakout: order 1 Denied: refused by max_order_quantity: order quantity 100 \
+         exceeds the limit 10"
     );
     // Bar 4 closes 13.2 above the entry high max(11, 11, 13) = 13 -> tries again.
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &bar(4, 12.5, 13.5, 12.0, 13.2)),
-        vec![market(2, Side::Buy, dec!(100))]
-    );
+    let actions = on_bar(&mut s, &mut ctx, &bar(4, 12.5, 13.5, 12.0, 13.2));
+    assert_eq!(actions[0], market(3, Side::Buy, dec!(100)));
 }
 
 #[test]
@@ -912,71 +876,31 @@ fn donchian_entry_open_blocks_new_signals() {
 }
 
 #[test]
-fn donchian_rejected_stop_is_logged_and_exit_still_works() {
+fn donchian_a_position_left_without_a_stop_gets_one() {
     let (mut s, mut ctx) = long_position(DONCHIAN);
     let u = ctx.end(OrderId(2), OrderState::Rejected, "stop price too far");
     assert!(deliver(&mut s, &mut ctx, u).is_empty());
     assert_eq!(
         ctx.warnings(),
-        vec![
-            "donchian_breakout: protective stop 2 Rejected: stop price too far; the position \
-             has no stop, the channel exit still applies"
-        ]
+        vec!["donchian_breakout: order 2 Rejected: stop price too far"]
     );
-    let [b4, b5, b6] = long_followup();
-    on_bar(&mut s, &mut ctx, &b4);
-    on_bar(&mut s, &mut ctx, &b5);
+    // Bar 4: close 13, ATR 2.0 -> a plain stop at 13 − 4 = 9 for the position.
+    let [b4, ..] = long_followup();
     assert_eq!(
-        on_bar(&mut s, &mut ctx, &b6),
-        vec![market(3, Side::Sell, dec!(100))]
+        on_bar(&mut s, &mut ctx, &b4),
+        vec![stop_gtc(3, Side::Sell, dec!(100), dec!(9))]
     );
+    assert_eq!(ctx.warnings().len(), 2);
 }
 
 #[test]
-fn donchian_failed_exit_replaces_the_stop() {
-    let (mut s, mut ctx) = long_position(&format!("{DONCHIAN}\ntrail = true"));
-    let [b4, b5, b6] = long_followup();
-    on_bar(&mut s, &mut ctx, &b4); // stop trailed to 9
-    on_bar(&mut s, &mut ctx, &b5);
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &b6),
-        vec![Action::Cancel(OrderId(2)), market(3, Side::Sell, dec!(100))]
-    );
-    // Kernel order: the exit is denied at once, the stop's cancel is confirmed after.
-    let u = ctx.deny(OrderId(3));
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    let u = ctx.end(OrderId(2), OrderState::Cancelled, "");
-    assert_eq!(
-        deliver(&mut s, &mut ctx, u),
-        vec![stop_gtc(4, Side::Sell, dec!(100), dec!(9))]
-    );
-    assert_eq!(ctx.warnings().len(), 1);
-}
-
-#[test]
-fn donchian_refused_cancel_keeps_the_stop() {
+fn donchian_a_stop_that_fills_while_closing_cancels_the_closing_order() {
     let (mut s, mut ctx) = long_position(DONCHIAN);
     let [b4, b5, b6] = long_followup();
     on_bar(&mut s, &mut ctx, &b4);
     on_bar(&mut s, &mut ctx, &b5);
-    on_bar(&mut s, &mut ctx, &b6); // cancel 2, exit 3
-    // The cancel is refused (stop Working again), then the exit fails: the old stop still
-    // protects the position, so no second stop is placed.
-    let u = ctx.transition(OrderId(2), OrderState::Working);
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    let u = ctx.end(OrderId(3), OrderState::Rejected, "market closed");
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
-    assert_eq!(ctx.open_of_type(OrderType::Stop).len(), 1);
-}
-
-#[test]
-fn donchian_stop_filling_during_exit_cancels_the_exit() {
-    let (mut s, mut ctx) = long_position(DONCHIAN);
-    let [b4, b5, b6] = long_followup();
-    on_bar(&mut s, &mut ctx, &b4);
-    on_bar(&mut s, &mut ctx, &b5);
-    on_bar(&mut s, &mut ctx, &b6); // cancel 2, exit 3
-    let u = ctx.fill(OrderId(2), dec!(100), dec!(7.6));
+    on_bar(&mut s, &mut ctx, &b6); // cancel all, close with order 3
+    let u = ctx.fill(OrderId(2), dec!(100), dec!(7.5));
     assert_eq!(
         deliver(&mut s, &mut ctx, u),
         vec![Action::Cancel(OrderId(3))]
@@ -984,18 +908,15 @@ fn donchian_stop_filling_during_exit_cancels_the_exit() {
 }
 
 #[test]
-fn donchian_cancels_a_stop_left_when_flat() {
-    let (mut s, mut ctx) = long_position(DONCHIAN);
-    ctx.set_position(I0, Decimal::ZERO); // closed elsewhere
-    let [b4, ..] = long_followup();
-    assert_eq!(
-        on_bar(&mut s, &mut ctx, &b4),
-        vec![Action::Cancel(OrderId(2))]
-    );
-    // Not cancelled twice while the cancel is pending.
-    assert!(on_bar(&mut s, &mut ctx, &bar(5, 13.0, 13.0, 12.0, 12.5)).is_empty());
-    let u = ctx.end(OrderId(2), OrderState::Cancelled, "");
-    assert!(deliver(&mut s, &mut ctx, u).is_empty());
+fn donchian_skips_a_long_whose_stop_would_not_be_positive() {
+    let mut ctx = FakeCtx::new(&["ES"]);
+    // 2 × ATR 2.5 = 5 > the close 1.25: no stop possible, no entry.
+    let mut s = donchian(DONCHIAN, &mut ctx);
+    for k in 0..3 {
+        on_bar(&mut s, &mut ctx, &bar(k, 1.0, 1.1, 0.9, 1.0));
+    }
+    assert!(on_bar(&mut s, &mut ctx, &bar(3, 1.0, 8.0, 0.9, 1.25)).is_empty());
+    assert_eq!(ctx.warnings().len(), 1, "{:?}", ctx.warnings());
 }
 
 #[test]
@@ -1208,6 +1129,19 @@ fn settle(s: &mut dyn Strategy, ctx: &mut FakeCtx, queue: &mut Vec<Action>) {
                 Action::Cancel(id) if ctx.get(id).state == OrderState::PendingCancel => {
                     ctx.end(id, OrderState::Cancelled, "")
                 }
+                Action::CancelAll(_) => {
+                    let pending: Vec<OrderId> = ctx
+                        .open
+                        .iter()
+                        .copied()
+                        .filter(|id| ctx.get(*id).state == OrderState::PendingCancel)
+                        .collect();
+                    for id in pending {
+                        let u = ctx.end(id, OrderState::Cancelled, "");
+                        queue.extend(deliver(s, ctx, u));
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             queue.extend(deliver(s, ctx, update));
@@ -1217,67 +1151,6 @@ fn settle(s: &mut dyn Strategy, ctx: &mut FakeCtx, queue: &mut Vec<Action>) {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
-
-    /// Donchian: never more than `quantity` on, at most one stop, and after every bar a
-    /// position has exactly one GTC stop on the other side for its whole size while flat
-    /// has none. Trailing stops only ever move in the position's favour.
-    #[test]
-    fn donchian_position_always_protected(
-        bars in bars_strategy(150),
-        entry in 2usize..8,
-        exit in 1usize..6,
-        atr_period in 1usize..6,
-        mult in 0.1f64..0.4,
-        trail in any::<bool>(),
-        allow_short in any::<bool>(),
-    ) {
-        let mut ctx = FakeCtx::new(&["ES"]);
-        let params = format!(
-            "entry = {entry}\nexit = {exit}\natr_period = {atr_period}\natr_mult = {mult}\n\
-             trail = {trail}\nallow_short = {allow_short}\nquantity = 10"
-        );
-        let mut s = donchian(&params, &mut ctx);
-        let mut last_stop: Option<(OrderId, Decimal)> = None;
-        simulate(&mut s, &mut ctx, &bars, |ctx| {
-            let pos = ctx.position(I0);
-            assert!(pos.abs() <= dec!(10), "position {pos}");
-            assert!(allow_short || pos >= Decimal::ZERO, "short {pos} though shorts are off");
-            let markets = ctx.open_of_type(OrderType::Market);
-            assert!(markets.len() <= 1, "{} market orders open", markets.len());
-            let stops = ctx.open_of_type(OrderType::Stop);
-            assert!(stops.len() <= 1, "{} stops open", stops.len());
-            if !markets.is_empty() {
-                // An entry or exit fills at the next open; the stop follows the position.
-                if pos.is_zero() {
-                    assert!(stops.is_empty(), "flat with a stop while entering");
-                }
-            } else if pos.is_zero() {
-                assert!(stops.is_empty(), "flat with a stop");
-                last_stop = None;
-            } else {
-                assert_eq!(stops.len(), 1, "position {pos} with {} stops", stops.len());
-                let stop = stops[0];
-                assert_eq!(stop.request.tif, TimeInForce::Gtc);
-                assert_eq!(stop.remaining(), pos.abs());
-                let side = if pos > Decimal::ZERO { Side::Sell } else { Side::Buy };
-                assert_eq!(stop.request.side, side);
-                let price = stop.request.stop_price.expect("stop has a price");
-                if let Some((id, prev)) = last_stop && id == stop.id {
-                    if side == Side::Sell {
-                        assert!(price >= prev, "long stop moved down {prev} -> {price}");
-                    } else {
-                        assert!(price <= prev, "short stop moved up {prev} -> {price}");
-                    }
-                    if !trail {
-                        assert_eq!(price, prev);
-                    }
-                }
-                last_stop = Some((stop.id, price));
-            }
-        });
-        assert!(ctx.warnings().is_empty(), "{:?}", ctx.warnings());
-        assert_eq!(ctx.hook_allocations, 0, "hooks allocated");
-    }
 
     /// RSI reversion: the position is always 0 or ±quantity (short only when allowed) and
     /// every order is a market order that is filled by the next bar.
