@@ -149,7 +149,8 @@ async fn brackets_oca_and_trailing_stops_fill_as_in_the_backtest() {
     });
     tickline_ibkr::install_crypto_provider();
     let base = format!("http://{addr}");
-    let cc = ClientConfig::gateway(ClientConfig::parse_base_url(&format!("{base}/v1/api")).unwrap());
+    let cc =
+        ClientConfig::gateway(ClientConfig::parse_base_url(&format!("{base}/v1/api")).unwrap());
     let client = Client::builder(cc, tickline_ibkr::transport::Auth::Gateway)
         .build()
         .unwrap();
@@ -248,12 +249,20 @@ async fn brackets_oca_and_trailing_stops_fill_as_in_the_backtest() {
     // Every order traded somewhere in the scenario, so a silent no-op fails too.
     for id in 1..=6 {
         assert!(
-            backtest.get(&id).is_some_and(|o| !o.fills.is_empty() || o.cancelled),
+            backtest
+                .get(&id)
+                .is_some_and(|o| !o.fills.is_empty() || o.cancelled),
             "order {id} did nothing in the backtest: {backtest:?}"
         );
     }
-    assert!(backtest[&4].fills.len() == 1 && backtest[&5].cancelled, "{backtest:?}");
-    assert!(!backtest[&6].fills.is_empty(), "the trailing stop was hit: {backtest:?}");
+    assert!(
+        backtest[&4].fills.len() == 1 && backtest[&5].cancelled,
+        "{backtest:?}"
+    );
+    assert!(
+        !backtest[&6].fills.is_empty(),
+        "the trailing stop was hit: {backtest:?}"
+    );
     assert_eq!(live, backtest, "live (left) vs backtest (right)");
 
     drop(exec);

@@ -754,18 +754,28 @@ impl SimBroker {
                 let ts = if t.at == open { bar.ts } else { bar.ts_end };
                 let inst = &self.instruments[i];
                 let price = if t.slipped {
-                    slip_within_f64_range(inst, w.request.side, t.price, self.slippage, bar.low, bar.high)
-                        .unwrap_or_else(|| {
-                            let range = self.range_of(i, bar);
-                            apply_prepared_slippage(inst, w.request.side, t.price, self.slippage, range)
-                        })
+                    slip_within_f64_range(
+                        inst,
+                        w.request.side,
+                        t.price,
+                        self.slippage,
+                        bar.low,
+                        bar.high,
+                    )
+                    .unwrap_or_else(|| {
+                        let range = self.range_of(i, bar);
+                        apply_prepared_slippage(inst, w.request.side, t.price, self.slippage, range)
+                    })
                 } else {
                     t.price
                 };
                 self.fill(w, qty, price, ts);
                 self.propagate(others, w, qty, Some(t.at));
             }
-            if matches!(w.request.order_type, OrderType::Stop | OrderType::TrailingStop) {
+            if matches!(
+                w.request.order_type,
+                OrderType::Stop | OrderType::TrailingStop
+            ) {
                 // A triggered stop is a market order from now on.
                 w.request.order_type = OrderType::Market;
                 w.request.stop_price = None;
@@ -784,7 +794,10 @@ impl SimBroker {
             if open_left && w.request.tif == TimeInForce::Ioc {
                 w.ended = Some((End::CancelledBy("IOC remainder cancelled"), bar.ts_end));
             } else if open_left && w.request.tif == TimeInForce::Opg {
-                w.ended = Some((End::CancelledBy("OPG order not filled at the opening"), bar.ts));
+                w.ended = Some((
+                    End::CancelledBy("OPG order not filled at the opening"),
+                    bar.ts,
+                ));
             }
         }
         self.working[i] = ws;
@@ -838,12 +851,7 @@ impl SimBroker {
     /// An on-close order on `bar`: if the order's exchange day closed before this bar, it
     /// trades in that day's closing auction at the last close (an LOC only if the close meets
     /// its limit) and any remainder is cancelled; otherwise the bar's close is remembered.
-    fn auction(
-        &mut self,
-        others: (&mut [Working], &mut [Working]),
-        w: &mut Working,
-        bar: &Bar,
-    ) {
+    fn auction(&mut self, others: (&mut [Working], &mut [Working]), w: &mut Working, bar: &Bar) {
         let i = bar.instrument.index();
         let Some(close) = self.instruments[i].price_from_f64(bar.close) else {
             return;

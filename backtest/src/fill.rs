@@ -191,7 +191,8 @@ fn limit_fill(path: &BarPath, side: Side, limit: Decimal, from: PathPoint) -> Op
     if marketable {
         return Some(from);
     }
-    path.touch(from.leg, from.price, limit).map(|leg| PathPoint { leg, price: limit })
+    path.touch(from.leg, from.price, limit)
+        .map(|leg| PathPoint { leg, price: limit })
 }
 
 /// Where a stop at `stop` triggers walking from `from`: at `from` if the price is already
@@ -204,7 +205,8 @@ fn stop_trigger(path: &BarPath, side: Side, stop: Decimal, from: PathPoint) -> O
     if gapped {
         return Some(from);
     }
-    path.touch(from.leg, from.price, stop).map(|leg| PathPoint { leg, price: stop })
+    path.touch(from.leg, from.price, stop)
+        .map(|leg| PathPoint { leg, price: stop })
 }
 
 /// A trailing stop's walk: the stop follows each favourable leg (a sell's up, a buy's down)
@@ -502,41 +504,41 @@ mod tests {
     use super::*;
     use rust_decimal::dec;
 
-/// What happened to an order on one bar.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum BarOutcome {
-    /// Not filled; `triggered` is true when a stop-limit's stop was hit on this bar.
-    NoFill { triggered: bool },
-    /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
-    /// slippage applies (market and stop fills).
-    Fill { price: Decimal, slipped: bool },
-}
-
-/// Evaluate one classic order (market, limit, stop, stop-limit) against a whole bar: a
-/// [`walk`] from the open. `triggered` says whether a stop-limit was triggered on an earlier
-/// bar (it then behaves as a plain limit).
-fn match_bar(
-    path: &BarPath,
-    order_type: OrderType,
-    side: Side,
-    limit: Option<Decimal>,
-    stop: Option<Decimal>,
-    triggered: bool,
-) -> BarOutcome {
-    // The classic types never round to a tick here, so any instrument will do.
-    let inst = Instrument::stock("X");
-    let o = Resting::plain(order_type, side, limit, stop, triggered);
-    let step = walk(path, &inst, &o, PathPoint::open(path));
-    match step.fill {
-        Some(t) => BarOutcome::Fill {
-            price: t.price,
-            slipped: t.slipped,
-        },
-        None => BarOutcome::NoFill {
-            triggered: step.triggered,
-        },
+    /// What happened to an order on one bar.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum BarOutcome {
+        /// Not filled; `triggered` is true when a stop-limit's stop was hit on this bar.
+        NoFill { triggered: bool },
+        /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
+        /// slippage applies (market and stop fills).
+        Fill { price: Decimal, slipped: bool },
     }
-}
+
+    /// Evaluate one classic order (market, limit, stop, stop-limit) against a whole bar: a
+    /// [`walk`] from the open. `triggered` says whether a stop-limit was triggered on an earlier
+    /// bar (it then behaves as a plain limit).
+    fn match_bar(
+        path: &BarPath,
+        order_type: OrderType,
+        side: Side,
+        limit: Option<Decimal>,
+        stop: Option<Decimal>,
+        triggered: bool,
+    ) -> BarOutcome {
+        // The classic types never round to a tick here, so any instrument will do.
+        let inst = Instrument::stock("X");
+        let o = Resting::plain(order_type, side, limit, stop, triggered);
+        let step = walk(path, &inst, &o, PathPoint::open(path));
+        match step.fill {
+            Some(t) => BarOutcome::Fill {
+                price: t.price,
+                slipped: t.slipped,
+            },
+            None => BarOutcome::NoFill {
+                triggered: step.triggered,
+            },
+        }
+    }
 
     fn path(o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> BarPath {
         BarPath::new(o, h, l, c)

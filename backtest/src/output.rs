@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::report;
 use crate::runner::BacktestOutput;
 use crate::stats::{StatsInput, Summary, compute_summary, rfc3339, round_trips};
+use tickline_engine::domain::Trail;
 use tickline_engine::order::Order;
 
 /// Errors writing results.
@@ -202,7 +203,7 @@ pub fn write_results_titled(
     let e = io(&p);
     writeln!(
         w,
-        "order_id,client_order_id,symbol,side,type,quantity,limit_price,stop_price,tif,state,filled,avg_fill_price,commission,created,updated,broker_order_id,reason"
+        "order_id,client_order_id,symbol,side,type,quantity,limit_price,stop_price,tif,state,filled,avg_fill_price,commission,created,updated,broker_order_id,reason,trail,parent,oca_group"
     )
     .map_err(&e)?;
     let opt = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
@@ -210,7 +211,7 @@ pub fn write_results_titled(
         let r = &o.request;
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             o.id,
             csv_field(o.client_order_id.as_str()),
             csv_field(&out.instruments[r.instrument.index()].symbol),
@@ -231,7 +232,14 @@ pub fn write_results_titled(
             rfc3339(o.created),
             rfc3339(o.updated),
             o.broker_order_id.map(|b| b.to_string()).unwrap_or_default(),
-            csv_field(o.reason.as_deref().unwrap_or(""))
+            csv_field(o.reason.as_deref().unwrap_or("")),
+            match r.trail {
+                Some(Trail::Amount(a)) => a.to_string(),
+                Some(Trail::Percent(p)) => format!("{p}%"),
+                None => String::new(),
+            },
+            r.parent.map(|p| p.to_string()).unwrap_or_default(),
+            r.oca_group.map(|g| g.to_string()).unwrap_or_default(),
         )
         .map_err(&e)?;
     }

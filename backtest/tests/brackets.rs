@@ -49,7 +49,11 @@ impl Strategy for OneBracket {
             Some(ids) => self.states.push(ctx.bracket_state(ids.entry)),
         }
         if self.target_after == Some(self.bars) {
-            assert_eq!(ctx.open_quantity(I), Decimal::ZERO, "exits are not exposure");
+            assert_eq!(
+                ctx.open_quantity(I),
+                Decimal::ZERO,
+                "exits are not exposure"
+            );
             ctx.order_target(I, Decimal::ZERO);
         }
     }
@@ -105,9 +109,9 @@ fn a_bracket_opens_exits_and_closes_as_one() {
     run(
         &mut k,
         &[
-            (100.0, 100.5, 99.5, 100.0), // signal: bracket submitted
-            (100.0, 101.0, 99.0, 100.5), // entry fills at the open
-            (100.5, 103.0, 99.0, 102.0), // neither exit
+            (100.0, 100.5, 99.5, 100.0),  // signal: bracket submitted
+            (100.0, 101.0, 99.0, 100.5),  // entry fills at the open
+            (100.5, 103.0, 99.0, 102.0),  // neither exit
             (102.0, 105.5, 101.0, 105.0), // take profit at 105
             (105.0, 106.0, 104.0, 105.5),
         ],
@@ -175,13 +179,26 @@ fn a_refused_entry_takes_its_exits_with_it() {
         bars: 0,
     };
     let mut k = kernel(s, risk);
-    run(&mut k, &[(100.0, 100.5, 99.5, 100.0), (100.0, 101.0, 99.0, 100.5)]);
+    run(
+        &mut k,
+        &[(100.0, 100.5, 99.5, 100.0), (100.0, 101.0, 99.0, 100.5)],
+    );
     let om = k.order_manager();
     for id in 1..=3 {
-        assert_eq!(om.get(OrderId(id)).map(|o| o.state), Some(OrderState::Denied));
+        assert_eq!(
+            om.get(OrderId(id)).map(|o| o.state),
+            Some(OrderState::Denied)
+        );
     }
-    let refusal = |id: u64| om.get(OrderId(id)).and_then(|o| o.refusal.as_deref()).map(|r| r.reason);
-    assert!(matches!(refusal(1), Some(RefusalReason::MaxOrderQuantity { .. })));
+    let refusal = |id: u64| {
+        om.get(OrderId(id))
+            .and_then(|o| o.refusal.as_deref())
+            .map(|r| r.reason)
+    };
+    assert!(matches!(
+        refusal(1),
+        Some(RefusalReason::MaxOrderQuantity { .. })
+    ));
     assert_eq!(refusal(2), Some(RefusalReason::ParentNotLive { parent: 1 }));
     assert_eq!(refusal(3), Some(RefusalReason::ParentNotLive { parent: 1 }));
     assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Cancelled));
@@ -218,7 +235,10 @@ fn order_target_sees_through_the_exits() {
     // Flat by order_target(0): the exits are cancelled, so nothing can reopen the position.
     let om = k.order_manager();
     for id in [2, 3] {
-        assert_eq!(om.get(OrderId(id)).map(|o| o.state), Some(OrderState::Cancelled));
+        assert_eq!(
+            om.get(OrderId(id)).map(|o| o.state),
+            Some(OrderState::Cancelled)
+        );
     }
     assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Closed));
 }

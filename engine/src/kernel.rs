@@ -29,8 +29,8 @@ use crate::portfolio::Portfolio;
 use crate::record::{Record, Recorder};
 use crate::resample::{Resampler, Timeframe};
 use crate::risk::{
-    KillSwitchChange, KillSwitchState, Refusal, RefusalReason, RiskChain, RiskConfig, RiskContext,
-    ParentOrder,
+    KillSwitchChange, KillSwitchState, ParentOrder, Refusal, RefusalReason, RiskChain, RiskConfig,
+    RiskContext,
 };
 use crate::strategy::{Ctx, LogLevel, Strategy, Timer, TimerId};
 use crate::{mem, money};

@@ -92,6 +92,15 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A non-negative integer (a count where 0 means "off").
+    pub fn usize_or_zero(&self, key: &'static str, default: usize) -> Result<usize, ParamError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(toml::Value::Integer(i)) if *i >= 0 => Ok(*i as usize),
+            Some(v) => Err(self.wrong(key, "a non-negative integer", v)),
+        }
+    }
+
     /// A float (integers accepted).
     pub fn f64(&self, key: &'static str, default: f64) -> Result<f64, ParamError> {
         match self.get(key) {

@@ -133,9 +133,10 @@ pub trait Ctx {
     }
     /// Whether any order of `instrument` is open (entries, exits, anything).
     fn has_open_orders(&self, instrument: InstrumentId) -> bool {
-        self.open_orders()
-            .iter()
-            .any(|id| self.order(*id).is_some_and(|o| o.request.instrument == instrument))
+        self.open_orders().iter().any(|id| {
+            self.order(*id)
+                .is_some_and(|o| o.request.instrument == instrument)
+        })
     }
 
     /// Whether bracket exits work on `instrument`.
@@ -145,7 +146,6 @@ pub trait Ctx {
                 .is_some_and(|o| o.request.instrument == instrument && o.request.is_exit())
         })
     }
-
 
     /// A market order for what takes `instrument` to a signed position of `target`, counting
     /// the open orders as if they fill (so a signal repeated before a fill does not trade
@@ -164,13 +164,20 @@ pub trait Ctx {
     /// [`Ctx::order_target`] for a position worth `value` (signed, in the account currency) at
     /// the last price and the instrument's multiplier. `None` without a price.
     fn order_target_value(&mut self, instrument: InstrumentId, value: Decimal) -> Option<OrderId> {
+        let target = self.quantity_for_value(instrument, value)?;
+        self.order_target(instrument, target)
+    }
+
+    /// The quantity of `instrument` worth `value` at its last price (× multiplier), rounded
+    /// toward zero to whole lots (signed like `value`); `None` without a positive last
+    /// price.
+    fn quantity_for_value(&self, instrument: InstrumentId, value: Decimal) -> Option<Decimal> {
         let inst = self.instruments().get(instrument.index())?;
         let unit = self.last_price(instrument)? * inst.multiplier;
         if unit <= Decimal::ZERO {
             return None;
         }
-        let target = inst.round_qty(value / unit);
-        self.order_target(instrument, target)
+        Some(inst.round_qty(value / unit))
     }
     /// [`Ctx::order_target_value`] for `fraction` of the equity (`0.1` = 10 %, negative:
     /// short).
@@ -244,7 +251,6 @@ pub trait Ctx {
         }
         first
     }
-
 
     /// Submit an order; returns its id at once. The outcome (risk refusal, acceptance, fills,
     /// rejection) arrives later through [`Strategy::on_order`].

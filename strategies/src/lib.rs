@@ -8,5 +8,6 @@ pub mod indicators;
 pub mod mtf_breakout;
 pub mod registry;
 pub mod rsi_reversion;
+pub mod sma_bracket;
 
 pub use registry::{REGISTRY, Registry, StrategyError, StrategyInfo};

@@ -25,6 +25,7 @@ pub const REGISTRY: &[StrategyInfo] = &[
     crate::donchian_breakout::INFO,
     crate::channel::INFO,
     crate::mtf_breakout::INFO,
+    crate::sma_bracket::INFO,
 ];
 
 /// Errors choosing, registering or building a strategy.

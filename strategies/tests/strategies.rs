@@ -196,7 +196,6 @@ impl FakeCtx {
             .map(|(_, m)| m.as_str())
             .collect()
     }
-
 }
 
 impl Ctx for FakeCtx {
@@ -242,7 +241,11 @@ impl Ctx for FakeCtx {
     }
     fn bracket_state(&self, entry: OrderId) -> Option<BracketState> {
         let e = self.order(entry)?;
-        Some(bracket_state(e, &self.orders, self.position(e.request.instrument)))
+        Some(bracket_state(
+            e,
+            &self.orders,
+            self.position(e.request.instrument),
+        ))
     }
     fn next_order_id(&self) -> OrderId {
         OrderId(self.orders.len() as u64 + 1)
@@ -735,7 +738,10 @@ fn donchian_long_entry_is_a_bracket_with_its_stop_and_exits_on_the_channel() {
     // The channel exit closes the position: the stop is cancelled with everything else.
     assert_eq!(
         on_bar(&mut s, &mut ctx, &b6),
-        vec![Action::CancelAll(Some(I0)), market(3, Side::Sell, dec!(100))]
+        vec![
+            Action::CancelAll(Some(I0)),
+            market(3, Side::Sell, dec!(100))
+        ]
     );
     assert!(ctx.logs.is_empty());
 }
@@ -973,7 +979,7 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
     match build("turtle", &toml::Table::new()) {
         Err(e) => assert_eq!(
             e.to_string(),
-            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout, channel, mtf_breakout)"
+            "unknown strategy `turtle` (valid: ema_cross, rsi_reversion, donchian_breakout, channel, mtf_breakout, sma_bracket)"
         ),
         Ok(_) => panic!("unknown strategy built"),
     }
@@ -1258,4 +1264,55 @@ fn mtf_breakout_trades_breakouts_with_the_higher_timeframe_trend() {
         matches!(acts.as_slice(), [Action::CancelAll(Some(_)), Action::Submit(_, r)] if r.side == Side::Sell && r.quantity == dec!(98)),
         "{acts:?}"
     );
+}
+
+/// `sma_bracket`: a cross up at a new high buys a tenth of the equity as a bracket with its
+/// take profit and stop; a cross down closes the position; the high filter holds entries back.
+#[test]
+fn sma_bracket_enters_as_a_sized_bracket_and_exits_on_the_cross_down() {
+    let build = |ctx: &mut FakeCtx, high_bars: usize| {
+        let params = format!("fast = 2\nslow = 3\nhigh_bars = {high_bars}");
+        let mut s = (tickline_strategies::sma_bracket::INFO.build)(&table(&params)).unwrap();
+        s.on_start(ctx);
+        s
+    };
+    let mut ctx = FakeCtx::new(&["SPY"]);
+    let mut s = build(&mut ctx, 2);
+    // Closes 10, 9, 8 (diff −0.5 recorded at bar 2), then 12: SMA2 10 > SMA3 9.67, a cross
+    // up at a close above the previous two (9, 8).
+    let per_bar = feed_closes(s.as_mut(), &mut ctx, &[10.0, 9.0, 8.0, 12.0]);
+    assert!(per_bar[..3].iter().all(Vec::is_empty));
+    let tp = OrderRequest::limit(I0, Side::Sell, dec!(833), dec!(12.48)).with_tif(TimeInForce::Gtc);
+    let sl = OrderRequest::stop(I0, Side::Sell, dec!(833), dec!(11.76)).with_tif(TimeInForce::Gtc);
+    let exit = |r: OrderRequest| OrderRequest {
+        parent: Some(OrderId(1)),
+        oca_group: Some(OrderId(1)),
+        ..r
+    };
+    // 10 % of 100 000 at 12 = 833 shares; take profit 12 × 1.04, stop 12 × 0.98.
+    assert_eq!(
+        per_bar[3],
+        vec![
+            market(1, Side::Buy, dec!(833)),
+            Action::Submit(OrderId(2), exit(tp)),
+            Action::Submit(OrderId(3), exit(sl)),
+        ]
+    );
+    let u = ctx.fill(OrderId(1), dec!(833), dec!(12));
+    deliver(s.as_mut(), &mut ctx, u);
+    // Closes 11, 7: SMA2 9 < SMA3 10 → cross down while long: close the position.
+    assert!(on_bar(s.as_mut(), &mut ctx, &flat_bar(4, 11.0)).is_empty());
+    assert_eq!(
+        on_bar(s.as_mut(), &mut ctx, &flat_bar(5, 7.0)),
+        vec![
+            Action::CancelAll(Some(I0)),
+            market(4, Side::Sell, dec!(833))
+        ]
+    );
+
+    // The same cross, but not at a new high of the previous three closes (13): no entry.
+    let mut ctx = FakeCtx::new(&["SPY"]);
+    let mut s = build(&mut ctx, 3);
+    let per_bar = feed_closes(s.as_mut(), &mut ctx, &[13.0, 9.0, 8.0, 12.0]);
+    assert!(per_bar.iter().all(Vec::is_empty), "{per_bar:?}");
 }

@@ -51,12 +51,20 @@ fn long_bracket(b: &mut SimBroker, entry: OrderRequest, tp: Decimal, sl: Decimal
     submit(
         b,
         2,
-        exit(OrderRequest::limit(I, Side::Sell, entry.quantity, tp), 1, Some(1)),
+        exit(
+            OrderRequest::limit(I, Side::Sell, entry.quantity, tp),
+            1,
+            Some(1),
+        ),
     );
     submit(
         b,
         3,
-        exit(OrderRequest::stop(I, Side::Sell, entry.quantity, sl), 1, Some(1)),
+        exit(
+            OrderRequest::stop(I, Side::Sell, entry.quantity, sl),
+            1,
+            Some(1),
+        ),
     );
 }
 
@@ -157,7 +165,8 @@ fn trailing_stop_rule_table() {
     for (name, (trail, initial, side, bars, want)) in cases {
         let mut b = broker(no_cost());
         b.on_bar(&bar(0, 100.0, 100.0, 100.0, 100.0));
-        let mut r = OrderRequest::trailing_stop(I, *side, dec!(10), *trail).with_tif(TimeInForce::Gtc);
+        let mut r =
+            OrderRequest::trailing_stop(I, *side, dec!(10), *trail).with_tif(TimeInForce::Gtc);
         r.stop_price = *initial;
         submit(&mut b, 1, r);
         events(&mut b);
@@ -179,9 +188,15 @@ fn trailing_stop_limit_becomes_a_limit_offset_from_its_stop() {
     // open, limit 98.5; the bar only reaches 98.2, so it stays a working limit.
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 100.0, 100.0, 100.0));
-    let r = OrderRequest::trailing_stop_limit(I, Side::Sell, dec!(10), Trail::Amount(dec!(1)), dec!(0.5))
-        .with_stop(dec!(99))
-        .with_tif(TimeInForce::Gtc);
+    let r = OrderRequest::trailing_stop_limit(
+        I,
+        Side::Sell,
+        dec!(10),
+        Trail::Amount(dec!(1)),
+        dec!(0.5),
+    )
+    .with_stop(dec!(99))
+    .with_tif(TimeInForce::Gtc);
     submit(&mut b, 1, r);
     events(&mut b);
     b.on_bar(&bar(1, 97.0, 98.2, 96.5, 98.0));
@@ -196,7 +211,13 @@ fn trailing_stop_limit_becomes_a_limit_offset_from_its_stop() {
     submit(
         &mut b,
         1,
-        OrderRequest::trailing_stop_limit(I, Side::Sell, dec!(10), Trail::Amount(dec!(1)), dec!(0.5)),
+        OrderRequest::trailing_stop_limit(
+            I,
+            Side::Sell,
+            dec!(10),
+            Trail::Amount(dec!(1)),
+            dec!(0.5),
+        ),
     );
     events(&mut b);
     // Path 100 → 100.1 (nearer) → 98: the stop rises to 99.1, triggers there, limit 98.6.
@@ -228,11 +249,18 @@ fn trailing_stop_slips_like_a_stop() {
 fn market_on_close_trades_at_the_last_close_of_its_day() {
     let mut b = broker(no_cost());
     b.on_bar(&day_bar(0, 0, 100.0, 100.5, 99.5, 100.0));
-    submit(&mut b, 1, OrderRequest::market_on_close(I, Side::Buy, dec!(10)));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::market_on_close(I, Side::Buy, dec!(10)),
+    );
     events(&mut b);
     b.on_bar(&day_bar(0, 1, 100.0, 101.0, 99.0, 100.4));
     b.on_bar(&day_bar(0, 2, 100.4, 101.0, 99.0, 100.8));
-    assert!(fills(&events(&mut b)).is_empty(), "nothing before the close");
+    assert!(
+        fills(&events(&mut b)).is_empty(),
+        "nothing before the close"
+    );
     // The next day's first bar: the auction of day 0 at its last close, stamped then.
     b.on_bar(&day_bar(1, 0, 103.0, 104.0, 102.0, 103.5));
     assert_eq!(
@@ -244,16 +272,28 @@ fn market_on_close_trades_at_the_last_close_of_its_day() {
 
 #[test]
 fn limit_on_close_fills_only_if_the_close_meets_the_limit() {
-    for (limit, want_fill) in [(dec!(100.8), true), (dec!(100.9), true), (dec!(100.7), false)] {
+    for (limit, want_fill) in [
+        (dec!(100.8), true),
+        (dec!(100.9), true),
+        (dec!(100.7), false),
+    ] {
         let mut b = broker(no_cost());
         b.on_bar(&day_bar(0, 0, 100.0, 100.5, 99.5, 100.0));
-        submit(&mut b, 1, OrderRequest::limit_on_close(I, Side::Buy, dec!(10), limit));
+        submit(
+            &mut b,
+            1,
+            OrderRequest::limit_on_close(I, Side::Buy, dec!(10), limit),
+        );
         events(&mut b);
         b.on_bar(&day_bar(0, 1, 100.4, 101.0, 99.0, 100.8));
         b.on_bar(&day_bar(1, 0, 103.0, 104.0, 102.0, 103.5));
         let ev = events(&mut b);
         if want_fill {
-            assert_eq!(fills_of(&ev), vec![(1, dec!(10), dec!(100.8))], "limit {limit}");
+            assert_eq!(
+                fills_of(&ev),
+                vec![(1, dec!(10), dec!(100.8))],
+                "limit {limit}"
+            );
         } else {
             assert!(fills(&ev).is_empty(), "limit {limit}");
             assert_eq!(
@@ -279,7 +319,10 @@ fn opg_trades_only_at_the_next_days_open() {
     b.on_bar(&day_bar(0, 1, 100.0, 101.0, 99.0, 100.4));
     assert!(fills(&events(&mut b)).is_empty());
     b.on_bar(&day_bar(1, 0, 102.0, 103.0, 101.0, 102.5));
-    assert_eq!(fills(&events(&mut b)), vec![(dec!(10), dec!(102), T0 + DAY)]);
+    assert_eq!(
+        fills(&events(&mut b)),
+        vec![(dec!(10), dec!(102), T0 + DAY)]
+    );
     // A limit that the open does not meet is cancelled, even if the bar reaches it later.
     let mut b = broker(no_cost());
     b.on_bar(&day_bar(0, 0, 100.0, 100.5, 99.5, 100.0));
@@ -307,7 +350,11 @@ fn midprice_fills_without_slippage_and_respects_its_cap() {
     };
     let mut b = broker(cfg.clone());
     b.on_bar(&bar(0, 100.0, 100.0, 100.0, 100.0));
-    submit(&mut b, 1, OrderRequest::mid_price(I, Side::Buy, dec!(10), None));
+    submit(
+        &mut b,
+        1,
+        OrderRequest::mid_price(I, Side::Buy, dec!(10), None),
+    );
     events(&mut b);
     b.on_bar(&bar(1, 100.0, 101.0, 99.0, 100.5));
     assert_eq!(fills_of(&events(&mut b)), vec![(1, dec!(10), dec!(100))]);
@@ -330,7 +377,12 @@ fn midprice_fills_without_slippage_and_respects_its_cap() {
 fn bracket_exits_wait_for_the_parent_then_one_cancels_the_other() {
     let mut b = broker(no_cost());
     b.on_bar(&bar(0, 100.0, 100.0, 100.0, 100.0));
-    long_bracket(&mut b, OrderRequest::market(I, Side::Buy, dec!(10)), dec!(103), dec!(98));
+    long_bracket(
+        &mut b,
+        OrderRequest::market(I, Side::Buy, dec!(10)),
+        dec!(103),
+        dec!(98),
+    );
     let ev = events(&mut b);
     assert_eq!(
         ev.iter()
@@ -369,30 +421,60 @@ fn bracket_tie_rule_table_the_path_decides() {
         (
             // O 100, H 104 (4 away), L 97 (3 away): the low comes first → the stop wins.
             "both exits reachable: the nearer extreme first (low) → stop loss",
-            (None, dec!(103), dec!(98), (100.0, 104.0, 97.0, 101.0), vec![(1, dec!(100)), (3, dec!(98))]),
+            (
+                None,
+                dec!(103),
+                dec!(98),
+                (100.0, 104.0, 97.0, 101.0),
+                vec![(1, dec!(100)), (3, dec!(98))],
+            ),
         ),
         (
             // H 103.2 (3.2 away) before L 96 (4 away) → the take profit wins.
             "both exits reachable: high first → take profit",
-            (None, dec!(103), dec!(98), (100.0, 103.2, 96.0, 97.0), vec![(1, dec!(100)), (2, dec!(103))]),
+            (
+                None,
+                dec!(103),
+                dec!(98),
+                (100.0, 103.2, 96.0, 97.0),
+                vec![(1, dec!(100)), (2, dec!(103))],
+            ),
         ),
         (
             // Entry limit 99 fills on the way down to 98.5 (low first); the rise to 103.5
             // then takes the profit on the same bar.
             "entry and take profit on one bar",
-            (Some(dec!(99)), dec!(103), dec!(98), (100.0, 103.5, 98.5, 103.0), vec![(1, dec!(99)), (2, dec!(103))]),
+            (
+                Some(dec!(99)),
+                dec!(103),
+                dec!(98),
+                (100.0, 103.5, 98.5, 103.0),
+                vec![(1, dec!(99)), (2, dec!(103))],
+            ),
         ),
         (
             // Entry at 99 on the way down, the stop at 98.7 further down the same leg.
             "entry and stop loss on one leg",
-            (Some(dec!(99)), dec!(103), dec!(98.7), (100.0, 103.5, 98.5, 103.0), vec![(1, dec!(99)), (3, dec!(98.7))]),
+            (
+                Some(dec!(99)),
+                dec!(103),
+                dec!(98.7),
+                (100.0, 103.5, 98.5, 103.0),
+                vec![(1, dec!(99)), (3, dec!(98.7))],
+            ),
         ),
         (
             // An exit is not active before its parent fills: the path passes the take
             // profit (100.2, on the way to the high) before the entry (97) and must not
             // fill it there.
             "exits never fill before the entry",
-            (Some(dec!(97)), dec!(100.2), dec!(96), (100.0, 100.5, 96.5, 97.5), vec![(1, dec!(97))]),
+            (
+                Some(dec!(97)),
+                dec!(100.2),
+                dec!(96),
+                (100.0, 100.5, 96.5, 97.5),
+                vec![(1, dec!(97))],
+            ),
         ),
     ];
     for (name, (entry, tp, sl, (o, h, l, c), want)) in &cases {
@@ -475,7 +557,10 @@ fn a_partly_filled_parent_leaves_exits_sized_by_its_fill() {
         cancelled(&ev),
         vec![
             (2, Some("OCA group: filled by another member".into())),
-            (3, Some("nothing left to close: the parent filled less".into())),
+            (
+                3,
+                Some("nothing left to close: the parent filled less".into())
+            ),
         ]
     );
     assert_eq!(b.working_orders(), 0);
@@ -488,7 +573,11 @@ fn exits_of_a_declined_or_unknown_parent_do_not_work() {
     submit(
         &mut b,
         2,
-        exit(OrderRequest::stop(I, Side::Sell, dec!(10), dec!(95)), 1, None),
+        exit(
+            OrderRequest::stop(I, Side::Sell, dec!(10), dec!(95)),
+            1,
+            None,
+        ),
     );
     let ev = events(&mut b);
     assert!(
@@ -504,7 +593,12 @@ fn a_bracket_after_a_close_mode_fill_gets_the_parents_quantity() {
         ..no_cost()
     });
     b.on_bar(&bar(0, 100.0, 100.5, 99.5, 100.0));
-    long_bracket(&mut b, OrderRequest::market(I, Side::Buy, dec!(10)), dec!(103), dec!(98));
+    long_bracket(
+        &mut b,
+        OrderRequest::market(I, Side::Buy, dec!(10)),
+        dec!(103),
+        dec!(98),
+    );
     assert_eq!(fills_of(&events(&mut b)), vec![(1, dec!(10), dec!(100))]);
     assert_eq!(b.working_orders(), 2);
     b.on_bar(&bar(1, 100.0, 100.2, 97.0, 97.5));

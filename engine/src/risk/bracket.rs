@@ -23,13 +23,19 @@ impl RiskCheck for BracketExit {
             return Ok(());
         };
         let Some(parent) = ctx.parent else {
-            return Err(RefusalReason::UnknownParent { parent: parent_id.0 });
+            return Err(RefusalReason::UnknownParent {
+                parent: parent_id.0,
+            });
         };
         if !parent.alive {
-            return Err(RefusalReason::ParentNotLive { parent: parent_id.0 });
+            return Err(RefusalReason::ParentNotLive {
+                parent: parent_id.0,
+            });
         }
         if parent.instrument != req.instrument || parent.side == req.side {
-            return Err(RefusalReason::ExitDirection { parent: parent_id.0 });
+            return Err(RefusalReason::ExitDirection {
+                parent: parent_id.0,
+            });
         }
         if req.quantity > parent.quantity {
             return Err(RefusalReason::ExitTooLarge {

@@ -106,8 +106,8 @@ impl Exchange {
     }
 
     fn request(&self, o: &OrderRecord) -> OrderRequest {
-        let mut r = OrderRequest::market(self.instruments[o.index].id, o.side, o.quantity)
-            .with_tif(o.tif);
+        let mut r =
+            OrderRequest::market(self.instruments[o.index].id, o.side, o.quantity).with_tif(o.tif);
         r.order_type = o.order_type;
         r.limit_price = o.limit;
         r.stop_price = o.stop;
@@ -160,10 +160,7 @@ impl Exchange {
             })
             .collect();
         // isSingleGroup tickets form one group named by the first member.
-        let single_group = tickets
-            .iter()
-            .position(|t| t.single_group)
-            .map(|k| ids[k]);
+        let single_group = tickets.iter().position(|t| t.single_group).map(|k| ids[k]);
         for (k, t) in tickets.iter().enumerate() {
             let parent = t.parent_coid.as_deref().and_then(|p| {
                 tickets

@@ -255,13 +255,19 @@ pub fn parse_ticket<'c>(
                 )
             })?),
         ),
-            OrderType::TrailingStop => (None, aux.or(price)),
+        OrderType::TrailingStop => (None, aux.or(price)),
         OrderType::TrailingStopLimit => (
             Some(price.ok_or_else(|| {
-                r.err("price", "is required for TRAILLMT orders (the initial limit)")
+                r.err(
+                    "price",
+                    "is required for TRAILLMT orders (the initial limit)",
+                )
             })?),
             Some(aux.ok_or_else(|| {
-                r.err("auxPrice", "is required for TRAILLMT orders (the initial stop)")
+                r.err(
+                    "auxPrice",
+                    "is required for TRAILLMT orders (the initial stop)",
+                )
             })?),
         ),
         OrderType::MarketOnClose => (None, None),

@@ -29,7 +29,9 @@ pub(super) enum Job {
 fn joins(first: &Member, next: &Member) -> bool {
     match (next.request.parent, next.request.oca_group) {
         (Some(parent), _) => parent == first.order_id,
-        (None, Some(group)) => first.request.parent.is_none() && first.request.oca_group == Some(group),
+        (None, Some(group)) => {
+            first.request.parent.is_none() && first.request.oca_group == Some(group)
+        }
         (None, None) => false,
     }
 }

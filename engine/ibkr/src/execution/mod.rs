@@ -386,7 +386,8 @@ impl IbkrExecution {
                 ExecCommand::ReplyPrompt {
                     confirmed: false, ..
                 } => Vec::new(),
-                ExecCommand::Submit { order_id, .. } | ExecCommand::ReplyPrompt { order_id, .. } => {
+                ExecCommand::Submit { order_id, .. }
+                | ExecCommand::ReplyPrompt { order_id, .. } => {
                     vec![ExecEvent::Rejected {
                         order_id,
                         reason,

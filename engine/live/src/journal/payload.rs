@@ -54,8 +54,11 @@ impl LinksJson {
             parent: r.parent.map(|p| p.0),
             oca_group: r.oca_group.map(|g| g.0),
         };
-        (l.trail.is_some() || l.limit_offset.is_some() || l.parent.is_some() || l.oca_group.is_some())
-            .then_some(l)
+        (l.trail.is_some()
+            || l.limit_offset.is_some()
+            || l.parent.is_some()
+            || l.oca_group.is_some())
+        .then_some(l)
     }
 
     /// Put these links on `r`.

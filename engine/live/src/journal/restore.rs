@@ -193,9 +193,9 @@ fn order_row(r: &Row<'_>) -> Result<Order, Bad> {
     let links: Option<String> = col(r, 20, "links")?;
     let links = match links {
         None => None,
-        Some(text) => Some(
-            serde_json::from_str::<LinksJson>(&text).map_err(|e| ("links", e.to_string()))?,
-        ),
+        Some(text) => {
+            Some(serde_json::from_str::<LinksJson>(&text).map_err(|e| ("links", e.to_string()))?)
+        }
     };
     let mut request = OrderRequest::market(
         InstrumentId(col(r, 4, "instrument")?),
