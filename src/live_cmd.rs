@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// No status line.
     #[arg(long, short)]
     quiet: bool,
+    /// Fail (exit code 1, after writing the results) when the risk layer refused any order of
+    /// this run or the kill switch left `Active`.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// `tickline paper`.
@@ -367,7 +371,8 @@ fn run(
     let wall = t0.elapsed().as_secs_f64();
     rt.shutdown_timeout(Duration::from_secs(2));
     print_outcome(&plan, &outcome, wall);
-    Ok(())
+    let rec = &outcome.records;
+    crate::backtest_cmd::strict_check(&refusals(&rec.orders), rec.kill_switch, args.strict)
 }
 
 /// The embedded emulator's configuration: timed, accelerated market; the account holds the

@@ -134,7 +134,12 @@ enum End {
 
 impl Working {
     /// What the order may still fill.
+    #[inline]
     fn remaining(&self) -> Decimal {
+        if self.request.parent.is_none() && self.request.oca_group.is_none() {
+            // A plain order: released is its quantity and only its own fills count.
+            return self.request.quantity - self.filled;
+        }
         (self.released.min(self.request.quantity) - self.used).max(Decimal::ZERO)
     }
 
@@ -198,8 +203,8 @@ pub struct SimBroker {
     next_reply: u64,
     pending: HashMap<String, PendingPrompt>,
     suppressed: HashSet<String>,
-    /// What finished orders filled, for bracket exits that arrive after their parent is done
-    /// (a market parent filled on acceptance at the close).
+    /// What orders filled on acceptance (market orders at the close), for bracket exits
+    /// that arrive after their parent is done, in the same batch; cleared on every bar.
     finished: HashMap<OrderId, Decimal>,
     /// An OCA fill reached members on other instruments: settle every book.
     settle_all: bool,
@@ -410,6 +415,8 @@ impl SimBroker {
                 let mut ws = std::mem::take(&mut self.working[i]);
                 self.propagate((&mut ws, &mut []), &mut w, qty, None);
                 self.working[i] = ws;
+                // Its bracket exits, if any, arrive next in this batch.
+                self.finished.insert(order_id, w.filled);
             }
         }
         self.working[i].push(w);
@@ -524,9 +531,6 @@ impl SimBroker {
                 let w = self.working[i].remove(k);
                 self.working_count -= 1;
                 let complete = w.filled == w.request.quantity;
-                if w.filled > Decimal::ZERO {
-                    self.finished.insert(w.order_id, w.filled);
-                }
                 removed_parent |= self.working[i]
                     .iter()
                     .any(|c| c.request.parent == Some(w.order_id));
@@ -694,6 +698,9 @@ impl SimBroker {
             return;
         }
         self.now = bar.ts;
+        if !self.finished.is_empty() {
+            self.finished.clear();
+        }
         if !self.working[i].is_empty() {
             self.match_orders(bar);
         }
@@ -709,8 +716,21 @@ impl SimBroker {
     fn match_orders(&mut self, bar: &Bar) {
         let i = bar.instrument.index();
         let inst = &self.instruments[i];
-        let Some(path) = BarPath::from_f64(inst, bar.open, bar.high, bar.low, bar.close) else {
-            return;
+        // Market orders only look at the open: the whole path (four price conversions) is
+        // built only when another type works.
+        let path = if self.working[i]
+            .iter()
+            .all(|w| w.request.order_type == OrderType::Market)
+        {
+            let Some(open) = inst.price_from_f64(bar.open) else {
+                return;
+            };
+            BarPath::new(open, open, open, open)
+        } else {
+            let Some(p) = BarPath::from_f64(inst, bar.open, bar.high, bar.low, bar.close) else {
+                return;
+            };
+            p
         };
         let open = PathPoint::open(&path);
         let mut ws = std::mem::take(&mut self.working[i]);

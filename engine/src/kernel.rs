@@ -104,6 +104,8 @@ pub enum KernelError {
     NoInstruments,
     #[error("restoring the journal's orders: {0}")]
     Restore(String),
+    #[error("{0}")]
+    Strategy(String),
 }
 
 enum Command {
@@ -186,6 +188,7 @@ impl Kernel {
                 return Err(KernelError::DuplicateInstrument(inst.symbol.clone()));
             }
         }
+        strategy.check(&instruments).map_err(KernelError::Strategy)?;
         let portfolio = Portfolio::new(config.initial_cash, &instruments);
         Ok(Kernel {
             now: clock.now(),

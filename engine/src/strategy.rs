@@ -277,6 +277,11 @@ pub trait Ctx {
 /// A trading strategy. Only `on_bar` is required. Hooks run on the kernel's thread, one at a
 /// time, in event-time order.
 pub trait Strategy: Send {
+    /// Check the strategy against the run's instruments before anything runs (a fixed size
+    /// that rounds to zero lots, say): an error stops the run at start-up with this text.
+    fn check(&self, _instruments: &[Instrument]) -> Result<(), String> {
+        Ok(())
+    }
     /// Called once before the first event.
     fn on_start(&mut self, _ctx: &mut dyn Ctx) {}
     /// A bar has closed (`ctx.now() == bar.ts_end`).

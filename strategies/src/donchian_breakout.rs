@@ -165,6 +165,10 @@ fn failure_reason(update: &OrderUpdate, ctx: &dyn Ctx) -> String {
 }
 
 impl Strategy for DonchianBreakout {
+    fn check(&self, instruments: &[tickline_engine::domain::Instrument]) -> Result<(), String> {
+        crate::lots::check_quantity(INFO.name, self.quantity, &self.symbols, instruments)
+    }
+
     fn on_start(&mut self, ctx: &mut dyn Ctx) {
         let legs: Vec<Leg> = ctx
             .instruments()

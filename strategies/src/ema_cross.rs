@@ -102,6 +102,10 @@ impl EmaCross {
 }
 
 impl Strategy for EmaCross {
+    fn check(&self, instruments: &[tickline_engine::domain::Instrument]) -> Result<(), String> {
+        crate::lots::check_quantity(INFO.name, self.quantity, &self.symbols, instruments)
+    }
+
     fn on_start(&mut self, ctx: &mut dyn Ctx) {
         for sym in &self.symbols {
             if ctx.instrument_id(sym).is_none() {

@@ -5,6 +5,7 @@ pub mod channel;
 pub mod donchian_breakout;
 pub mod ema_cross;
 pub mod indicators;
+pub mod lots;
 pub mod mtf_breakout;
 pub mod registry;
 pub mod rsi_reversion;

@@ -205,6 +205,10 @@ impl Trend {
 }
 
 impl Strategy for RsiReversion {
+    fn check(&self, instruments: &[tickline_engine::domain::Instrument]) -> Result<(), String> {
+        crate::lots::check_quantity(INFO.name, self.quantity, &self.symbols, instruments)
+    }
+
     fn on_start(&mut self, ctx: &mut dyn Ctx) {
         let legs: Vec<Leg> = ctx
             .instruments()

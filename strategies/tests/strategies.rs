@@ -1316,3 +1316,25 @@ fn sma_bracket_enters_as_a_sized_bracket_and_exits_on_the_cross_down() {
     let per_bar = feed_closes(s.as_mut(), &mut ctx, &[13.0, 9.0, 8.0, 12.0]);
     assert!(per_bar.iter().all(Vec::is_empty), "{per_bar:?}");
 }
+
+/// A fixed size that rounds to zero lots is an error before the first bar, naming the
+/// instrument; instruments a strategy does not trade are not checked.
+#[test]
+fn a_quantity_below_one_lot_is_a_start_up_error() {
+    let es = Instrument::stock("ES");
+    let mut odd = Instrument::stock("ODD");
+    odd.lot_size = dec!(100);
+    odd.prepare().unwrap();
+    let instruments = vec![es, odd];
+    let ema = EmaCross::from_params(&table("quantity = 50")).unwrap();
+    assert_eq!(
+        ema.check(&instruments),
+        Err("strategy ema_cross: quantity 50 rounds to zero lots of ODD (lot size 100)".into())
+    );
+    let only_es = EmaCross::from_params(&table("quantity = 50\nsymbols = [\"ES\"]")).unwrap();
+    assert_eq!(only_es.check(&instruments), Ok(()));
+    let donchian = DonchianBreakout::from_params(&table("quantity = 0.5")).unwrap();
+    assert!(donchian.check(&instruments).unwrap_err().contains("quantity 0.5 rounds to zero lots of ES"));
+    let rsi = RsiReversion::from_params(&table("quantity = 100")).unwrap();
+    assert_eq!(rsi.check(&instruments), Ok(()));
+}
