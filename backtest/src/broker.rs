@@ -133,10 +133,16 @@ enum End {
 }
 
 impl Working {
+    /// Part of a bracket or OCA group.
+    #[inline]
+    fn linked(&self) -> bool {
+        self.request.parent.is_some() || self.request.oca_group.is_some()
+    }
+
     /// What the order may still fill.
     #[inline]
     fn remaining(&self) -> Decimal {
-        if self.request.parent.is_none() && self.request.oca_group.is_none() {
+        if !self.linked() {
             // A plain order: released is its quantity and only its own fills count.
             return self.request.quantity - self.filled;
         }
@@ -528,16 +534,16 @@ impl SimBroker {
                     k += 1;
                     continue;
                 };
-                let w = self.working[i].remove(k);
+                let (order_id, complete) = (w.order_id, w.filled == w.request.quantity);
+                // Dropped in place: a working order is too large to move out for two fields.
+                self.working[i].drain(k..=k);
                 self.working_count -= 1;
-                let complete = w.filled == w.request.quantity;
                 removed_parent |= self.working[i]
                     .iter()
-                    .any(|c| c.request.parent == Some(w.order_id));
+                    .any(|c| c.request.parent == Some(order_id));
                 if complete {
                     continue;
                 }
-                let order_id = w.order_id;
                 self.events.push(match end {
                     End::Expired => ExecEvent::Expired { order_id, ts },
                     End::Cancelled => ExecEvent::Cancelled {
@@ -684,7 +690,7 @@ impl SimBroker {
         }
         self.events.push(ExecEvent::Modified {
             order_id,
-            request,
+            request: Box::new(request),
             ts: self.now,
         });
     }
@@ -744,7 +750,8 @@ impl SimBroker {
                 let Some(from) = w.start.filter(|_| !w.filled_on_bar) else {
                     continue;
                 };
-                if w.remaining().is_zero() {
+                // Only a group's fills can use up an order during the bar.
+                if w.linked() && w.remaining().is_zero() {
                     continue;
                 }
                 let step = walk(&path, &self.instruments[i], &w.resting(), from);
@@ -836,7 +843,7 @@ impl SimBroker {
         let i = bar.instrument.index();
         w.start = None;
         w.filled_on_bar = false;
-        if w.ended.is_some() || w.remaining().is_zero() {
+        if w.ended.is_some() || (w.linked() && w.remaining().is_zero()) {
             return; // done, or a bracket exit waiting for its parent
         }
         let first = !w.evaluated;

@@ -245,6 +245,7 @@ fn order_target_sees_through_the_exits() {
 
 mod donchian {
     use proptest::prelude::*;
+    use proptest::strategy::Strategy;
     use rust_decimal::Decimal;
     use rust_decimal::dec;
     use tickline_engine::domain::{OrderType, Side};

@@ -125,7 +125,8 @@ pub enum ExecEvent {
     },
     Modified {
         order_id: OrderId,
-        request: OrderRequest,
+        /// Boxed: modifications are rare, and every other event stays small to move.
+        request: Box<OrderRequest>,
         ts: Ts,
     },
     ModifyRejected {

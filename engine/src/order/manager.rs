@@ -449,7 +449,7 @@ impl OrderManager {
                 let s = self.step(id, OrderEvent::ModifyAccepted, now)?;
                 let o = self.get_mut(id)?;
                 if s.1 != OrderState::PendingCancel {
-                    o.request = *request;
+                    o.request = **request;
                 }
                 o.pending_modify = None;
                 Ok(Some(update(s)))

@@ -1296,7 +1296,7 @@ impl Worker {
                     }
                     return self.emit(ExecEvent::Modified {
                         order_id,
-                        request,
+                        request: Box::new(request),
                         ts: now_ns(),
                     });
                 }
@@ -1319,7 +1319,7 @@ impl Worker {
                             }
                             self.emit(ExecEvent::Modified {
                                 order_id,
-                                request,
+                                request: Box::new(request),
                                 ts: now_ns(),
                             })
                         }

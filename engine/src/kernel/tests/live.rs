@@ -402,7 +402,7 @@ fn questions_about_a_modification_go_through_the_prompt_policy() {
     assert!(lines(&l).contains(&"send reply 1 true".to_string()));
     l.kernel.apply_reports([ExecEvent::Modified {
         order_id: OrderId(1),
-        request: OrderRequest::limit(I, Side::Buy, dec!(10), dec!(95)),
+        request: Box::new(OrderRequest::limit(I, Side::Buy, dec!(10), dec!(95))),
         ts: MIN,
     }]);
     assert_eq!(state(&l, 1), OrderState::Working);

@@ -279,7 +279,7 @@ fn cancel_and_modify_requests() {
     om.apply(
         &ExecEvent::Modified {
             order_id: OrderId(1),
-            request: new_req,
+            request: Box::new(new_req),
             ts: 4,
         },
         &mut out,
@@ -375,7 +375,7 @@ proptest! {
                 Step::CancelAck => om.apply(&ExecEvent::Cancelled { order_id: id, reason: None, ts }, &mut out, &mut audit).map(|_| ()),
                 Step::CancelReject => om.apply(&ExecEvent::CancelRejected { order_id: id, reason: "late".into(), ts }, &mut out, &mut audit).map(|_| ()),
                 Step::Modify => om.request_modify(id, approve(OrderRequest::limit(I, Side::Buy, dec!(10), dec!(99))), ts).map(|_| ()),
-                Step::ModifyAck => om.apply(&ExecEvent::Modified { order_id: id, request: OrderRequest::limit(I, Side::Buy, dec!(10), dec!(99)), ts }, &mut out, &mut audit).map(|_| ()),
+                Step::ModifyAck => om.apply(&ExecEvent::Modified { order_id: id, request: Box::new(OrderRequest::limit(I, Side::Buy, dec!(10), dec!(99))), ts }, &mut out, &mut audit).map(|_| ()),
                 Step::ModifyReject => om.apply(&ExecEvent::ModifyRejected { order_id: id, reason: "no".into(), ts }, &mut out, &mut audit).map(|_| ()),
                 Step::Expire => om.apply(&ExecEvent::Expired { order_id: id, ts }, &mut out, &mut audit).map(|_| ()),
             };
