@@ -188,7 +188,9 @@ impl Kernel {
                 return Err(KernelError::DuplicateInstrument(inst.symbol.clone()));
             }
         }
-        strategy.check(&instruments).map_err(KernelError::Strategy)?;
+        strategy
+            .check(&instruments)
+            .map_err(KernelError::Strategy)?;
         let portfolio = Portfolio::new(config.initial_cash, &instruments);
         Ok(Kernel {
             now: clock.now(),

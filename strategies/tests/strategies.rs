@@ -1334,7 +1334,12 @@ fn a_quantity_below_one_lot_is_a_start_up_error() {
     let only_es = EmaCross::from_params(&table("quantity = 50\nsymbols = [\"ES\"]")).unwrap();
     assert_eq!(only_es.check(&instruments), Ok(()));
     let donchian = DonchianBreakout::from_params(&table("quantity = 0.5")).unwrap();
-    assert!(donchian.check(&instruments).unwrap_err().contains("quantity 0.5 rounds to zero lots of ES"));
+    assert!(
+        donchian
+            .check(&instruments)
+            .unwrap_err()
+            .contains("quantity 0.5 rounds to zero lots of ES")
+    );
     let rsi = RsiReversion::from_params(&table("quantity = 100")).unwrap();
     assert_eq!(rsi.check(&instruments), Ok(()));
 }
