@@ -376,8 +376,14 @@ fn emulator_history_to_parquet_to_backtest() {
             let _ = self.0.wait();
         }
     }
+    // A fixed simulated start (a Wednesday in the session): "now" would make the test
+    // depend on the wall clock (no regular-hours bars in the last day on a weekend).
+    let dir = tempfile::tempdir().unwrap();
+    let gw_cfg = dir.path().join("gateway.toml");
+    std::fs::write(&gw_cfg, "[market]\nstart = \"2024-01-03T18:00:00Z\"\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tickline"))
-        .args(["gateway", "--port", "0", "--seed", "7"])
+        .args(["gateway", "--port", "0", "--seed", "7", "--config"])
+        .arg(&gw_cfg)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -391,7 +397,6 @@ fn emulator_history_to_parquet_to_backtest() {
         .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/v1/api"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_string();
-    let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("aapl.parquet");
     let o = Command::new(env!("CARGO_BIN_EXE_tickline"))
         .args([
