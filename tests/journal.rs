@@ -149,7 +149,7 @@ fn show_prints_the_journal() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     for expected in [
-        format!("journal 0badcafe ({}), schema version 1", path.display()),
+        format!("journal 0badcafe ({}), schema version 2", path.display()),
         "account DU123, client order ids TL-0badcafe-<n>".to_string(),
         "ema_cross (fast = 3, slow = 8)".into(),
         "2026-01-05T14:30:00Z".into(),
@@ -340,7 +340,7 @@ fn bad_journal_files_are_one_clear_line_and_exit_2_for_every_command() {
         ),
         (
             "newer.sqlite",
-            "written by a newer Tickline (schema version 7; this build reads up to 1)",
+            "written by a newer Tickline (schema version 7; this build reads up to 2)",
         ),
         ("corrupt.sqlite", "corrupt"),
     ];

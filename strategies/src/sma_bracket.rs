@@ -114,7 +114,8 @@ impl Strategy for SmaBracket {
             ctx.close_position(i);
             return;
         }
-        if !(prev <= 0.0 && diff > 0.0) || !pos.is_zero() || ctx.has_open_orders(i) {
+        let cross_up = prev <= 0.0 && diff > 0.0;
+        if !cross_up || !pos.is_zero() || ctx.has_open_orders(i) {
             return;
         }
         if self.high_bars > 0 {

@@ -967,7 +967,8 @@ fn registry_lists_every_strategy_and_rejects_unknown_names() {
             "rsi_reversion",
             "donchian_breakout",
             "channel",
-            "mtf_breakout"
+            "mtf_breakout",
+            "sma_bracket"
         ]
     );
     for name in names {

@@ -15,6 +15,24 @@ pub(super) struct Member {
     pub request: OrderRequest,
 }
 
+impl Member {
+    /// The order a submission carries (`None` for any other command).
+    pub fn of(cmd: &ExecCommand) -> Option<Member> {
+        match *cmd {
+            ExecCommand::Submit {
+                order_id,
+                client_order_id,
+                request,
+            } => Some(Member {
+                order_id,
+                coid: client_order_id,
+                request,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// What the worker is asked to do.
 #[derive(Debug)]
 pub(super) enum Job {

@@ -421,26 +421,17 @@ impl ExecutionClient for IbkrExecution {
     /// Submissions wait for the end of the kernel's batch (the next poll or another
     /// command), so a bracket or OCA group goes to IBKR as one request.
     fn send(&mut self, cmd: ExecCommand) {
-        match cmd {
-            ExecCommand::Submit {
-                order_id,
-                client_order_id,
-                request,
-            } => {
-                let member = Member {
-                    order_id,
-                    coid: client_order_id,
-                    request,
-                };
+        match Member::of(&cmd) {
+            Some(member) => {
                 if let Some(job) = self.batch.hold(member) {
                     self.dispatch(job);
                 }
             }
-            other => {
+            None => {
                 if let Some(job) = self.batch.flush() {
                     self.dispatch(job);
                 }
-                self.dispatch(Job::Command(other));
+                self.dispatch(Job::Command(cmd));
             }
         }
     }
@@ -669,17 +660,10 @@ impl Worker {
                 Job::Command(cmd) => cmd,
             };
             match cmd {
-                ExecCommand::Submit {
-                    order_id,
-                    client_order_id,
-                    request,
-                } => {
-                    let member = Member {
-                        order_id,
-                        coid: client_order_id,
-                        request,
-                    };
-                    self.place(&[member]).await
+                submit @ ExecCommand::Submit { .. } => {
+                    if let Some(member) = Member::of(&submit) {
+                        self.place(&[member]).await;
+                    }
                 }
                 ExecCommand::ReplyPrompt {
                     order_id,

@@ -32,6 +32,30 @@ fn a_new_journal_is_wal_full_sync_with_our_application_id_and_version() {
 }
 
 #[test]
+fn a_version_1_journal_is_migrated_to_keep_order_links() {
+    let d = Dir::new();
+    let path = d.path("v1.sqlite");
+    let first = Journal::open_or_create(&path).unwrap().id().clone();
+    // Make it what a version-1 build wrote: no `links` column, user_version 1.
+    sqlite(
+        &path,
+        "ALTER TABLE orders DROP COLUMN links; PRAGMA user_version = 1;",
+    );
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.id(), &first, "the migration keeps the journal");
+    assert_eq!(j.schema_version().unwrap(), 2);
+    let columns: Vec<String> = j
+        .conn
+        .prepare("SELECT name FROM pragma_table_info('orders')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(columns.iter().any(|c| c == "links"), "{columns:?}");
+}
+
+#[test]
 fn reopening_keeps_the_identity_and_an_explicit_id_only_names_new_journals() {
     let d = Dir::new();
     let path = d.path("j.sqlite");
@@ -123,7 +147,7 @@ fn files_that_are_not_journals_are_refused_with_the_reason_and_the_file() {
                 valid(p);
                 sqlite(p, "PRAGMA user_version = 99;")
             },
-            "written by a newer Tickline (schema version 99; this build reads up to 1)",
+            "written by a newer Tickline (schema version 99; this build reads up to 2)",
         ),
         (
             "gutted.sqlite",
