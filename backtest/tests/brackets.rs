@@ -206,6 +206,35 @@ fn a_refused_entry_takes_its_exits_with_it() {
 }
 
 #[test]
+fn a_refused_exit_cancels_its_entry() {
+    // The price band refuses both exits (105 and 95 are 5 % from 100): the entry must not
+    // go on without them.
+    let risk = RiskConfig {
+        price_band_bps: Some(dec!(300)),
+        ..RiskConfig::default()
+    };
+    let s = OneBracket {
+        quantity: dec!(10),
+        ids: None,
+        states: Vec::new(),
+        target_after: None,
+        bars: 0,
+    };
+    let mut k = kernel(s, risk);
+    run(
+        &mut k,
+        &[(100.0, 100.5, 99.5, 100.0), (100.0, 101.0, 99.0, 100.5)],
+    );
+    let om = k.order_manager();
+    let state = |id: u64| om.get(OrderId(id)).map(|o| o.state);
+    assert_eq!(state(2), Some(OrderState::Denied), "take profit refused");
+    assert_eq!(state(3), Some(OrderState::Denied), "stop refused");
+    assert_eq!(state(1), Some(OrderState::Cancelled), "entry cancelled");
+    assert!(k.fills().is_empty());
+    assert_eq!(k.bracket_state(OrderId(1)), Some(BracketState::Cancelled));
+}
+
+#[test]
 fn order_target_sees_through_the_exits() {
     let s = OneBracket {
         quantity: dec!(10),

@@ -1125,6 +1125,23 @@ impl Kernel {
                     .record(now, AuditKind::CommandError, Some(id), format!("deny: {e}"))
             }
         }
+        // A bracket whose exit is refused does not go on without it: its entry, still
+        // unfilled, is cancelled (its other exits go with it at the venue).
+        if let Some(parent) = req.parent
+            && self.om.get(parent).is_some_and(|p| {
+                p.is_open() && p.filled_qty.is_zero() && p.state != OrderState::PendingCancel
+            })
+        {
+            self.audit.record(
+                now,
+                AuditKind::RiskRefusal,
+                Some(parent),
+                format!(
+                    "bracket exit {id} refused: the entry is cancelled, it would trade unprotected"
+                ),
+            );
+            self.commands.push(Command::Cancel(parent));
+        }
     }
 
     fn modify(&mut self, id: OrderId, change: OrderModify, now: Ts) {
