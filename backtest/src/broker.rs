@@ -39,7 +39,7 @@ use tickline_engine::execution::{ExecCommand, ExecEvent, ExecutionClient, Prompt
 
 use crate::commission::CommissionModel;
 use crate::fill::{
-    BarPath, PathPoint, PreparedSlippage, Resting, Slippage, Step, apply_prepared_slippage,
+    BarPath, PathPoint, PreparedSlippage, Resting, Slippage, Step, Touch, apply_prepared_slippage,
     slip_within_f64_range, walk,
 };
 use crate::prompts::PromptRule;
@@ -122,9 +122,11 @@ struct Working {
     ended: Option<(End, Ts)>,
 }
 
-/// Why a working order leaves the book (other than by filling completely).
+/// Why a working order leaves the book.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum End {
+    /// Filled completely (its fills were reported: no further event).
+    Filled,
     Expired,
     /// Cancelled by request.
     Cancelled,
@@ -515,7 +517,7 @@ impl SimBroker {
                 let verdict = if let Some(end) = w.ended {
                     Some(end)
                 } else if w.filled == w.request.quantity {
-                    Some((End::CancelledBy(""), w.accepted_at))
+                    Some((End::Filled, self.now))
                 } else if w.remaining().is_zero()
                     && w.request.parent.is_none_or(|p| !self.parent_working(i, p))
                 {
@@ -534,17 +536,15 @@ impl SimBroker {
                     k += 1;
                     continue;
                 };
-                let (order_id, complete) = (w.order_id, w.filled == w.request.quantity);
-                // Dropped in place: a working order is too large to move out for two fields.
+                let order_id = w.order_id;
+                // Dropped in place: a working order is too large to move out for one field.
                 self.working[i].drain(k..=k);
                 self.working_count -= 1;
                 removed_parent |= self.working[i]
                     .iter()
                     .any(|c| c.request.parent == Some(order_id));
-                if complete {
-                    continue;
-                }
                 self.events.push(match end {
+                    End::Filled => continue,
                     End::Expired => ExecEvent::Expired { order_id, ts },
                     End::Cancelled => ExecEvent::Cancelled {
                         order_id,
@@ -745,7 +745,7 @@ impl SimBroker {
             self.prepare(others, w, bar, open);
         }
         loop {
-            let mut best: Option<(usize, Step, (usize, Decimal))> = None;
+            let mut best: Option<(usize, Step, Touch, (usize, Decimal))> = None;
             for (k, w) in ws.iter().enumerate() {
                 let Some(from) = w.start.filter(|_| !w.filled_on_bar) else {
                     continue;
@@ -762,14 +762,11 @@ impl SimBroker {
                     continue; // OPG trades at the opening or not at all
                 }
                 let key = t.at.key(&path);
-                if best.as_ref().is_none_or(|b| key < b.2) {
-                    best = Some((k, step, key));
+                if best.as_ref().is_none_or(|b| key < b.3) {
+                    best = Some((k, step, t, key));
                 }
             }
-            let Some((k, step, _)) = best else {
-                break;
-            };
-            let Some(t) = step.fill else {
+            let Some((k, step, t, _)) = best else {
                 break;
             };
             let (w, others) = split(&mut ws, k);

@@ -120,28 +120,6 @@ pub struct Resting {
     pub trail_stop: Option<Decimal>,
 }
 
-impl Resting {
-    /// A plain order of the four classic types.
-    pub fn plain(
-        order_type: OrderType,
-        side: Side,
-        limit: Option<Decimal>,
-        stop: Option<Decimal>,
-        triggered: bool,
-    ) -> Resting {
-        Resting {
-            order_type,
-            side,
-            limit,
-            stop,
-            trail: None,
-            limit_offset: None,
-            triggered,
-            trail_stop: None,
-        }
-    }
-}
-
 /// Where an order fills on the path.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Touch {
@@ -512,6 +490,28 @@ mod tests {
         /// Filled at `price` (before slippage; see [`apply_slippage`]); `slipped` tells whether
         /// slippage applies (market and stop fills).
         Fill { price: Decimal, slipped: bool },
+    }
+
+    impl Resting {
+        /// A plain order of the four classic types.
+        fn plain(
+            order_type: OrderType,
+            side: Side,
+            limit: Option<Decimal>,
+            stop: Option<Decimal>,
+            triggered: bool,
+        ) -> Resting {
+            Resting {
+                order_type,
+                side,
+                limit,
+                stop,
+                trail: None,
+                limit_offset: None,
+                triggered,
+                trail_stop: None,
+            }
+        }
     }
 
     /// Evaluate one classic order (market, limit, stop, stop-limit) against a whole bar: a

@@ -101,16 +101,10 @@ pub trait Ctx {
     /// becomes, added to it, if they all fill). Bracket exits are not counted: they close
     /// what their parent opens.
     fn open_quantity(&self, instrument: InstrumentId) -> Decimal {
-        let mut q = Decimal::ZERO;
-        for id in self.open_orders() {
-            if let Some(o) = self.order(*id)
-                && o.request.instrument == instrument
-                && !o.request.is_exit()
-            {
-                q += o.signed_remaining();
-            }
-        }
-        q
+        open_orders_of(self, instrument)
+            .filter(|o| !o.request.is_exit())
+            .map(Order::signed_remaining)
+            .sum()
     }
     /// Average entry price of the position in `instrument` (`None` when flat).
     fn position_avg_price(&self, instrument: InstrumentId) -> Option<Decimal> {
@@ -133,18 +127,12 @@ pub trait Ctx {
     }
     /// Whether any order of `instrument` is open (entries, exits, anything).
     fn has_open_orders(&self, instrument: InstrumentId) -> bool {
-        self.open_orders().iter().any(|id| {
-            self.order(*id)
-                .is_some_and(|o| o.request.instrument == instrument)
-        })
+        open_orders_of(self, instrument).next().is_some()
     }
 
     /// Whether bracket exits work on `instrument`.
     fn has_exits(&self, instrument: InstrumentId) -> bool {
-        self.open_orders().iter().any(|id| {
-            self.order(*id)
-                .is_some_and(|o| o.request.instrument == instrument && o.request.is_exit())
-        })
+        open_orders_of(self, instrument).any(|o| o.request.is_exit())
     }
 
     /// A market order for what takes `instrument` to a signed position of `target`, counting
@@ -201,12 +189,9 @@ pub trait Ctx {
     /// others by its quantity and, once complete, cancels them. Returns the entry's id.
     fn submit_bracket(&mut self, entry: OrderRequest, exits: &[OrderRequest]) -> OrderId {
         let parent = self.submit(entry);
+        let group = (exits.len() > 1).then_some(parent);
         for exit in exits {
-            self.submit(OrderRequest {
-                parent: Some(parent),
-                oca_group: (exits.len() > 1).then_some(parent),
-                ..*exit
-            });
+            self.submit(exit_of(*exit, parent, group));
         }
         parent
     }
@@ -220,19 +205,12 @@ pub trait Ctx {
         stop_loss: Decimal,
     ) -> BracketIds {
         let (i, side, q) = (entry.instrument, entry.side.opposite(), entry.quantity);
-        let exit = |r: OrderRequest| OrderRequest {
-            oca_group: r.parent,
-            ..r.with_tif(TimeInForce::Gtc)
-        };
         let parent = self.submit(entry);
-        let mut tp = OrderRequest::limit(i, side, q, take_profit);
-        tp.parent = Some(parent);
-        let mut sl = OrderRequest::stop(i, side, q, stop_loss);
-        sl.parent = Some(parent);
+        let exit = |r: OrderRequest| exit_of(r.with_tif(TimeInForce::Gtc), parent, Some(parent));
         BracketIds {
             entry: parent,
-            take_profit: self.submit(exit(tp)),
-            stop_loss: self.submit(exit(sl)),
+            take_profit: self.submit(exit(OrderRequest::limit(i, side, q, take_profit))),
+            stop_loss: self.submit(exit(OrderRequest::stop(i, side, q, stop_loss))),
         }
     }
 
@@ -301,4 +279,24 @@ pub trait Strategy: Send {
     fn on_connectivity(&mut self, _state: &Connectivity, _ctx: &mut dyn Ctx) {}
     /// Called once after the last event.
     fn on_stop(&mut self, _ctx: &mut dyn Ctx) {}
+}
+
+/// The open orders of `instrument`, as `ctx` reads them.
+fn open_orders_of<C: Ctx + ?Sized>(
+    ctx: &C,
+    instrument: InstrumentId,
+) -> impl Iterator<Item = &Order> {
+    ctx.open_orders()
+        .iter()
+        .filter_map(|id| ctx.order(*id))
+        .filter(move |o| o.request.instrument == instrument)
+}
+
+/// `exit` as a bracket exit of `parent`, in OCA group `group`.
+fn exit_of(exit: OrderRequest, parent: OrderId, group: Option<OrderId>) -> OrderRequest {
+    OrderRequest {
+        parent: Some(parent),
+        oca_group: group,
+        ..exit
+    }
 }

@@ -373,14 +373,10 @@ impl IbkrExecution {
         let reason = "IBKR execution worker is not running".to_string();
         let ts = now_ns();
         let events: Vec<ExecEvent> = match job {
-            Job::Place(members) => members
-                .iter()
-                .map(|m| ExecEvent::Rejected {
-                    order_id: m.order_id,
-                    reason: reason.clone(),
-                    ts,
-                })
-                .collect(),
+            Job::Place(members) => {
+                let ids: Vec<OrderId> = members.iter().map(|m| m.order_id).collect();
+                return lock(&self.shared).reject_all(&ids, &reason, ts);
+            }
             Job::Command(cmd) => match cmd {
                 // A declined order is already rejected on the engine side.
                 ExecCommand::ReplyPrompt {
@@ -621,6 +617,31 @@ impl Shared {
         }
         self.emit(event);
     }
+
+    /// The orders placed together with `order_id`, itself first (just itself when it was
+    /// placed alone or is not known).
+    fn placement(&self, order_id: OrderId) -> Vec<OrderId> {
+        match self.orders.get(&order_id) {
+            Some(t) if !t.group.is_empty() => t.group.clone(),
+            Some(_) => vec![order_id],
+            None => Vec::new(),
+        }
+    }
+
+    /// Report every order of a placement rejected for `reason` (IBKR answers a placement as
+    /// a whole), each once.
+    fn reject_all(&mut self, ids: &[OrderId], reason: &str, ts: Ts) {
+        for &order_id in ids {
+            self.finish(
+                order_id,
+                ExecEvent::Rejected {
+                    order_id,
+                    reason: reason.to_string(),
+                    ts,
+                },
+            );
+        }
+    }
 }
 
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -716,16 +737,7 @@ impl Worker {
         let ids: Vec<OrderId> = members.iter().map(|m| m.order_id).collect();
         let tickets = match self.tickets(members) {
             Ok(t) => t,
-            Err(reason) => {
-                for order_id in ids {
-                    self.emit(ExecEvent::Rejected {
-                        order_id,
-                        reason: reason.clone(),
-                        ts: now_ns(),
-                    });
-                }
-                return;
-            }
+            Err(reason) => return lock(&self.shared).reject_all(&ids, &reason, now_ns()),
         };
         {
             let mut s = lock(&self.shared);
@@ -763,19 +775,7 @@ impl Worker {
         let Some(&order_id) = ids.first() else {
             return;
         };
-        let reject_all = |reason: String| {
-            let mut s = lock(&self.shared);
-            for &id in ids {
-                s.finish(
-                    id,
-                    ExecEvent::Rejected {
-                        order_id: id,
-                        reason: reason.clone(),
-                        ts,
-                    },
-                );
-            }
-        };
+        let reject_all = |reason: String| lock(&self.shared).reject_all(ids, &reason, ts);
         match outcome {
             Ok(PlaceOutcome::Placed(acks)) => self.accepted(ids, &acks),
             Ok(PlaceOutcome::Question(p)) => {
@@ -965,19 +965,8 @@ impl Worker {
     /// The orders placed with `order_id` (itself first), as placed.
     fn members(&self, order_id: OrderId) -> Vec<Member> {
         let s = lock(&self.shared);
-        self.members_locked(&s, order_id)
-    }
-
-    fn members_locked(&self, s: &Shared, order_id: OrderId) -> Vec<Member> {
-        let Some(t) = s.orders.get(&order_id) else {
-            return Vec::new();
-        };
-        let ids = if t.group.is_empty() {
-            vec![order_id]
-        } else {
-            t.group.clone()
-        };
-        ids.iter()
+        s.placement(order_id)
+            .iter()
             .filter_map(|id| {
                 let t = s.orders.get(id)?;
                 Some(Member {
@@ -1021,17 +1010,9 @@ impl Worker {
             self.decline(order_id, &pending).await;
             // The rest of its placement goes with it.
             let mut s = lock(&self.shared);
-            for m in self.members_locked(&s, order_id).iter().skip(1) {
-                s.finish(
-                    m.order_id,
-                    ExecEvent::Rejected {
-                        order_id: m.order_id,
-                        reason: "Order not confirmed (its placement's question was declined)"
-                            .into(),
-                        ts: now_ns(),
-                    },
-                );
-            }
+            let ids = s.placement(order_id);
+            let reason = "Order not confirmed (its placement's question was declined)";
+            s.reject_all(ids.get(1..).unwrap_or_default(), reason, now_ns());
             return;
         }
         if let Pending::Notice { broker_id, prompt } = &pending {
@@ -1043,20 +1024,7 @@ impl Worker {
         let ids: Vec<OrderId> = members.iter().map(|m| m.order_id).collect();
         let tickets = match self.tickets(&members) {
             Ok(t) => t,
-            Err(reason) => {
-                let mut s = lock(&self.shared);
-                for &id in &ids {
-                    s.finish(
-                        id,
-                        ExecEvent::Rejected {
-                            order_id: id,
-                            reason: reason.clone(),
-                            ts: now_ns(),
-                        },
-                    );
-                }
-                return;
-            }
+            Err(reason) => return lock(&self.shared).reject_all(&ids, &reason, now_ns()),
         };
         if tickets.is_empty() {
             return;
