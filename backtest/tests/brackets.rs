@@ -1,6 +1,8 @@
 //! Brackets and OCA groups end to end through the kernel: `Ctx::bracket` → risk → order
 //! manager → simulated broker → events back, with the bracket's state as a whole.
 
+use std::sync::{Arc, Mutex};
+
 use rust_decimal::Decimal;
 use rust_decimal::dec;
 use tickline_backtest::broker::{BrokerConfig, SimBroker};
@@ -28,14 +30,27 @@ fn bar(k: i64, o: f64, h: f64, l: f64, c: f64) -> Bar {
     }
 }
 
-/// Opens one bracket on its first bar and records the bracket's state after every bar.
+/// Opens one bracket on its first bar and records the bracket's state, as `ctx` reads it,
+/// on every later bar.
 struct OneBracket {
     quantity: Decimal,
     ids: Option<BracketIds>,
-    states: Vec<Option<BracketState>>,
+    states: Arc<Mutex<Vec<Option<BracketState>>>>,
     /// `order_target(0)` asked on a later bar: what it sends must close the position only.
     target_after: Option<usize>,
     bars: usize,
+}
+
+impl OneBracket {
+    fn new(quantity: Decimal, target_after: Option<usize>) -> OneBracket {
+        OneBracket {
+            quantity,
+            ids: None,
+            states: Arc::default(),
+            target_after,
+            bars: 0,
+        }
+    }
 }
 
 impl Strategy for OneBracket {
@@ -46,7 +61,11 @@ impl Strategy for OneBracket {
                 let entry = OrderRequest::market(I, Side::Buy, self.quantity);
                 self.ids = Some(ctx.bracket(entry, dec!(105), dec!(95)));
             }
-            Some(ids) => self.states.push(ctx.bracket_state(ids.entry)),
+            Some(ids) => self
+                .states
+                .lock()
+                .unwrap()
+                .push(ctx.bracket_state(ids.entry)),
         }
         if self.target_after == Some(self.bars) {
             assert_eq!(
@@ -98,13 +117,7 @@ fn a_bracket_opens_exits_and_closes_as_one() {
         max_order_quantity: Some(dec!(100)),
         ..RiskConfig::default()
     };
-    let s = OneBracket {
-        quantity: dec!(100),
-        ids: None,
-        states: Vec::new(),
-        target_after: None,
-        bars: 0,
-    };
+    let s = OneBracket::new(dec!(100), None);
     let mut k = kernel(s, risk);
     run(
         &mut k,
@@ -135,13 +148,8 @@ fn a_bracket_opens_exits_and_closes_as_one() {
 
 #[test]
 fn the_state_moves_pending_open_closed() {
-    let s = OneBracket {
-        quantity: dec!(10),
-        ids: None,
-        states: Vec::new(),
-        target_after: None,
-        bars: 0,
-    };
+    let s = OneBracket::new(dec!(10), None);
+    let seen_by_strategy = s.states.clone();
     let mut k = kernel(s, RiskConfig::default());
     k.start();
     let bars = [
@@ -162,6 +170,11 @@ fn the_state_moves_pending_open_closed() {
             Some(BracketState::Closed),
         ]
     );
+    // The strategy reads the same through `ctx` on the bars after the signal.
+    assert_eq!(
+        *seen_by_strategy.lock().unwrap(),
+        vec![Some(BracketState::Open), Some(BracketState::Closed)]
+    );
     assert_eq!(k.fills()[1].fill.price, dec!(95), "stopped out at the stop");
 }
 
@@ -171,13 +184,7 @@ fn a_refused_entry_takes_its_exits_with_it() {
         max_order_quantity: Some(dec!(50)),
         ..RiskConfig::default()
     };
-    let s = OneBracket {
-        quantity: dec!(100),
-        ids: None,
-        states: Vec::new(),
-        target_after: None,
-        bars: 0,
-    };
+    let s = OneBracket::new(dec!(100), None);
     let mut k = kernel(s, risk);
     run(
         &mut k,
@@ -213,13 +220,7 @@ fn a_refused_exit_cancels_its_entry() {
         price_band_bps: Some(dec!(300)),
         ..RiskConfig::default()
     };
-    let s = OneBracket {
-        quantity: dec!(10),
-        ids: None,
-        states: Vec::new(),
-        target_after: None,
-        bars: 0,
-    };
+    let s = OneBracket::new(dec!(10), None);
     let mut k = kernel(s, risk);
     run(
         &mut k,
@@ -236,13 +237,7 @@ fn a_refused_exit_cancels_its_entry() {
 
 #[test]
 fn order_target_sees_through_the_exits() {
-    let s = OneBracket {
-        quantity: dec!(10),
-        ids: None,
-        states: Vec::new(),
-        target_after: Some(3),
-        bars: 0,
-    };
+    let s = OneBracket::new(dec!(10), Some(3));
     let mut k = kernel(s, RiskConfig::default());
     run(
         &mut k,
