@@ -111,6 +111,15 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A fraction in (0, 1] (of equity, say), given like [`Self::decimal`].
+    pub fn fraction(&self, key: &'static str, default: Decimal) -> Result<Decimal, ParamError> {
+        let f = self.decimal(key, default)?;
+        if f <= Decimal::ZERO || f > Decimal::ONE {
+            return Err(self.invalid(key, format!("must be in (0, 1], got {f}")));
+        }
+        Ok(f)
+    }
+
     /// A decimal quantity or price (integer, float or string like "0.25").
     pub fn decimal(&self, key: &'static str, default: Decimal) -> Result<Decimal, ParamError> {
         match self.get(key) {
@@ -193,5 +202,48 @@ mod tests {
             p.finish().unwrap_err().to_string(),
             "strategy demo: unknown parameter `extra` (valid: fast, missing, qty, slow)"
         );
+    }
+
+    #[test]
+    fn fractions_are_checked_at_both_ends() {
+        let t: toml::Table = toml::from_str(
+            "one = 1
+zero = 0
+big = 1.5
+half = \"0.5\"",
+        )
+        .unwrap();
+        let p = Params::new("demo", &t);
+        assert_eq!(p.fraction("one", Decimal::ONE).unwrap(), Decimal::ONE);
+        assert_eq!(
+            p.fraction("half", Decimal::ONE).unwrap(),
+            Decimal::new(5, 1)
+        );
+        assert_eq!(
+            p.fraction("missing", Decimal::new(1, 1)).unwrap(),
+            Decimal::new(1, 1)
+        );
+        for key in ["zero", "big"] {
+            assert!(
+                p.fraction(key, Decimal::ONE)
+                    .unwrap_err()
+                    .to_string()
+                    .contains(&format!("parameter `{key}` must be in (0, 1]")),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn usize_or_zero_allows_zero_only() {
+        let t: toml::Table = toml::from_str(
+            "off = 0
+neg = -1",
+        )
+        .unwrap();
+        let p = Params::new("demo", &t);
+        assert_eq!(p.usize_or_zero("off", 5).unwrap(), 0);
+        assert_eq!(p.usize_or_zero("missing", 5).unwrap(), 5);
+        assert!(p.usize_or_zero("neg", 5).is_err());
     }
 }

@@ -34,7 +34,7 @@ pub const INFO: StrategyInfo = StrategyInfo {
         let trend_minutes = p.usize("trend_minutes", 60)?;
         let trend_sma = p.usize("trend_sma", 10)?;
         let entry = p.usize("entry", 20)?;
-        let fraction = p.decimal("fraction", Decimal::new(1, 1))?;
+        let fraction = p.fraction("fraction", Decimal::new(1, 1))?;
         let minutes = u32::try_from(trend_minutes)
             .ok()
             .filter(|m| (1..=24 * 60).contains(m))
@@ -42,9 +42,6 @@ pub const INFO: StrategyInfo = StrategyInfo {
         Sma::new(trend_sma).map_err(|e| p.invalid("trend_sma", e.to_string()))?;
         if entry == 0 {
             return Err(p.invalid("entry", "must be at least 1"));
-        }
-        if fraction <= Decimal::ZERO || fraction > Decimal::ONE {
-            return Err(p.invalid("fraction", format!("must be in (0, 1], got {fraction}")));
         }
         p.finish()?;
         Ok(Box::new(MtfBreakout {

@@ -34,16 +34,13 @@ pub const INFO: StrategyInfo = StrategyInfo {
         let fast = p.usize("fast", 10)?;
         let slow = p.usize("slow", 30)?;
         let high_bars = p.usize_or_zero("high_bars", 20)?;
-        let fraction = p.decimal("fraction", Decimal::new(1, 1))?;
+        let fraction = p.fraction("fraction", Decimal::new(1, 1))?;
         let take_profit = p.decimal("take_profit", Decimal::new(4, 2))?;
         let stop_loss = p.decimal("stop_loss", Decimal::new(2, 2))?;
         if fast >= slow {
             return Err(p.invalid("fast", format!("must be below slow ({slow}), got {fast}")));
         }
         Sma::new(slow).map_err(|e| p.invalid("slow", e.to_string()))?;
-        if fraction <= Decimal::ZERO || fraction > Decimal::ONE {
-            return Err(p.invalid("fraction", format!("must be in (0, 1], got {fraction}")));
-        }
         for (name, v) in [("take_profit", take_profit), ("stop_loss", stop_loss)] {
             if v <= Decimal::ZERO || v >= Decimal::ONE {
                 return Err(p.invalid(name, format!("must be in (0, 1), got {v}")));

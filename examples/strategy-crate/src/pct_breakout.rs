@@ -26,15 +26,12 @@ pub const INFO: StrategyInfo = StrategyInfo {
         let p = Params::new("pct_breakout", table);
         let lookback = p.usize("lookback", 20)?;
         let exit_lookback = p.usize("exit_lookback", 10)?;
-        let fraction = p.decimal("fraction", Decimal::new(1, 1))?;
+        let fraction = p.fraction("fraction", Decimal::new(1, 1))?;
         if lookback == 0 {
             return Err(p.invalid("lookback", "must be at least 1"));
         }
         if exit_lookback == 0 {
             return Err(p.invalid("exit_lookback", "must be at least 1"));
-        }
-        if fraction <= Decimal::ZERO || fraction > Decimal::ONE {
-            return Err(p.invalid("fraction", format!("must be in (0, 1], got {fraction}")));
         }
         p.finish()?;
         Ok(Box::new(PctBreakout {
