@@ -147,13 +147,6 @@ pub enum Trail {
 }
 
 impl Trail {
-    /// The trailing value, whichever the kind.
-    pub fn value(self) -> Decimal {
-        match self {
-            Trail::Amount(v) | Trail::Percent(v) => v,
-        }
-    }
-
     /// The stop a market at `price` implies: below it for a sell (protecting a long), above
     /// it for a buy. Not rounded.
     pub fn stop_for(self, side: Side, price: Decimal) -> Decimal {

@@ -260,7 +260,7 @@ fn cancel_one(
 ) -> Result<(), crate::orders::exchange::OrderError> {
     let market_ms = core.market.now_ms();
     let delay = core.faults.cancel_delay_ms;
-    let held = core.exchange.order(id).is_some_and(|o| o.held);
+    let held = core.exchange.order(id).is_some_and(|o| o.awaiting_prompt);
     let changes = if delay > 0 && !held {
         let changes = core.exchange.request_cancel(account, id, market_ms)?;
         core.pending_cancels

@@ -199,7 +199,6 @@ impl Exchange {
                     },
                     filled: Decimal::ZERO,
                     filled_value: Decimal::ZERO,
-                    held: hold,
                     created_ms: now_ms,
                     last_ms: now_ms,
                     reason: None,
@@ -243,7 +242,6 @@ impl Exchange {
                 && o.awaiting_prompt
             {
                 o.awaiting_prompt = false;
-                o.held = false;
                 o.last_ms = now_ms;
                 if o.parent.is_some() {
                     o.status = OrderStatus::PreSubmitted;
@@ -346,7 +344,7 @@ impl Exchange {
                 o.filled.normalize()
             )));
         }
-        if o.held {
+        if o.awaiting_prompt {
             o.quantity = t.quantity;
             o.order_type = t.order_type;
             o.limit = t.limit;
@@ -397,7 +395,7 @@ impl Exchange {
             )));
         }
         let mut changes = Changes::default();
-        if o.held {
+        if o.awaiting_prompt {
             self.mark_cancelled(
                 id,
                 Some("cancelled by the client".into()),
@@ -457,7 +455,7 @@ impl Exchange {
         let held_children: Vec<u64> = self
             .orders
             .values()
-            .filter(|c| c.parent == Some(id) && c.held)
+            .filter(|c| c.parent == Some(id) && c.awaiting_prompt)
             .map(|c| c.id)
             .collect();
         for c in held_children {
@@ -493,7 +491,6 @@ impl Exchange {
                     .and_then(|o| o.parent)
                     .is_some_and(|p| self.orders.get(&p).is_none_or(|po| po.filled.is_zero()));
                 if let Some(o) = self.orders.get_mut(&id) {
-                    o.held = false;
                     if !o.status.is_terminal() {
                         o.status = if waiting {
                             OrderStatus::PreSubmitted
@@ -540,7 +537,10 @@ impl Exchange {
                 changes.touch(id);
                 // The parent's fill sets its children working.
                 for c in self.orders.values_mut() {
-                    if c.parent == Some(id) && c.status == OrderStatus::PreSubmitted && !c.held {
+                    if c.parent == Some(id)
+                        && c.status == OrderStatus::PreSubmitted
+                        && !c.awaiting_prompt
+                    {
                         c.status = working_status(c);
                         changes.touch(c.id);
                     }

@@ -109,14 +109,12 @@ pub struct OrderRecord {
     pub status: OrderStatus,
     pub filled: Decimal,
     pub filled_value: Decimal,
-    /// Held behind a server prompt with its request (not yet at the simulated broker).
-    pub held: bool,
     pub created_ms: i64,
     pub last_ms: i64,
     pub reason: Option<String>,
     /// The warning of a `WarnState` order.
     pub warning: Option<String>,
-    /// Held behind an unanswered server prompt (`p12`).
+    /// Held behind an unanswered server prompt (`p12`): not yet at the simulated broker.
     pub awaiting_prompt: bool,
 }
 
